@@ -1,0 +1,42 @@
+import { and, eq, gt, isNull } from "drizzle-orm";
+import type { Tx } from "../db/transaction.ts";
+import { users, type UserRow } from "../users/user.table.ts";
+import { sessions } from "./session.table.ts";
+
+export async function insertSession(
+  tx: Tx,
+  row: { tokenHash: string; userCity: string; userId: string; createdAt: Date; expiresAt: Date },
+): Promise<void> {
+  await tx.insert(sessions).values(row);
+}
+
+/** The live session's user: not revoked, not expired, and the account still active. */
+export async function findSessionUser(tx: Tx, tokenHash: string, now: Date): Promise<UserRow | undefined> {
+  const [row] = await tx
+    .select({ user: users })
+    .from(sessions)
+    .innerJoin(users, and(eq(users.city, sessions.userCity), eq(users.id, sessions.userId)))
+    .where(
+      and(
+        eq(sessions.tokenHash, tokenHash),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, now),
+        isNull(users.deactivatedAt),
+      ),
+    );
+  return row?.user;
+}
+
+export async function revokeSession(tx: Tx, tokenHash: string, now: Date): Promise<void> {
+  await tx
+    .update(sessions)
+    .set({ revokedAt: now })
+    .where(and(eq(sessions.tokenHash, tokenHash), isNull(sessions.revokedAt)));
+}
+
+export async function revokeUserSessions(tx: Tx, city: string, userId: string, now: Date): Promise<void> {
+  await tx
+    .update(sessions)
+    .set({ revokedAt: now })
+    .where(and(eq(sessions.userCity, city), eq(sessions.userId, userId), isNull(sessions.revokedAt)));
+}

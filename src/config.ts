@@ -1,0 +1,139 @@
+// The one place that reads the environment. Everything else receives a validated AppConfig.
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { REFERENCE_REGIONS, parseRegionMap, type RegionMap } from "./cities/region.config.ts";
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+export interface PoolConfig {
+  max: number;
+  idleTimeoutMs: number;
+  maxLifetimeSeconds: number;
+  connectTimeoutMs: number;
+  applicationName: string;
+}
+
+export interface DatabaseConfig {
+  /** Undefined means the embedded database. `memory://` means embedded, in memory. */
+  url: string | undefined;
+  dataDir: string;
+  pool: PoolConfig;
+  maxTxAttempts: number;
+}
+
+export interface AppConfig {
+  database: DatabaseConfig;
+  host: string;
+  port: number;
+  region: string | undefined;
+  regions: RegionMap;
+  sessionSecret: string;
+  /** True when the secret was generated for this process because none was configured. */
+  sessionSecretGenerated: boolean;
+  sessionTtlHours: number;
+  trustProxy: boolean;
+  cookieSecure: "auto" | "always" | "never";
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  demoData: boolean;
+  loginRateLimitPerMinute: number;
+  bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z
+  .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
+  .transform((v) => ["1", "true", "yes", "on"].includes(v));
+
+const EnvSchema = z.object({
+  DATABASE_URL: z.string().min(1).optional(),
+  MOVR_DATA_DIR: z.string().min(1).optional(),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: intFrom(0, 65535).default(3000),
+  REGION: z.string().min(1).optional(),
+  MOVR_REGIONS: z.string().min(1).optional(),
+  SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  SESSION_TTL_HOURS: intFrom(1, 24 * 90).default(24 * 14),
+  TRUST_PROXY: bool.default(false),
+  COOKIE_SECURE: z.enum(["auto", "always", "never"]).default("auto"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  MOVR_DEMO_DATA: bool.optional(),
+  DB_POOL_MAX: intFrom(1, 1000).default(10),
+  DB_POOL_IDLE_TIMEOUT_MS: intFrom(0, 3_600_000).default(30_000),
+  DB_POOL_MAX_LIFETIME_SECONDS: intFrom(0, 86_400).default(1800),
+  DB_CONNECT_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
+  DB_APPLICATION_NAME: z.string().min(1).max(63).default("movr"),
+  MOVR_TX_MAX_ATTEMPTS: intFrom(1, 100).default(10),
+  LOGIN_RATE_LIMIT_PER_MINUTE: intFrom(1, 10_000).default(10),
+  BODY_LIMIT_BYTES: intFrom(1024, 10_485_760).default(65_536),
+});
+
+export type Env = Record<string, string | undefined>;
+
+/** Parses and validates the environment once; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  // Empty strings are "unset", as shells and .env files commonly produce them.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  let regions: RegionMap;
+  try {
+    regions = e.MOVR_REGIONS ? parseRegionMap(e.MOVR_REGIONS) : REFERENCE_REGIONS;
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration: MOVR_REGIONS: ${(err as Error).message}`);
+  }
+  if (e.REGION && !regions.some((r) => r.name === e.REGION)) {
+    throw new ConfigError(
+      `Invalid configuration: REGION "${e.REGION}" is not one of ${regions.map((r) => r.name).join(", ")}`,
+    );
+  }
+  const embedded = e.DATABASE_URL === undefined || e.DATABASE_URL.startsWith("memory:");
+  if (!embedded && !e.SESSION_SECRET) {
+    // Instances sharing a server database must share the secret, or CSRF tokens break between them.
+    throw new ConfigError(
+      "Invalid configuration: SESSION_SECRET is required when DATABASE_URL names a server",
+    );
+  }
+  return {
+    database: {
+      url: e.DATABASE_URL,
+      dataDir: path.resolve(e.MOVR_DATA_DIR ?? path.join(PROJECT_ROOT, "data", "movr")),
+      pool: {
+        max: e.DB_POOL_MAX,
+        idleTimeoutMs: e.DB_POOL_IDLE_TIMEOUT_MS,
+        maxLifetimeSeconds: e.DB_POOL_MAX_LIFETIME_SECONDS,
+        connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+        applicationName: e.DB_APPLICATION_NAME,
+      },
+      maxTxAttempts: e.MOVR_TX_MAX_ATTEMPTS,
+    },
+    host: e.HOST,
+    port: e.PORT,
+    region: e.REGION,
+    regions,
+    sessionSecret: e.SESSION_SECRET ?? randomBytes(32).toString("base64url"),
+    sessionSecretGenerated: !e.SESSION_SECRET,
+    sessionTtlHours: e.SESSION_TTL_HOURS,
+    trustProxy: e.TRUST_PROXY,
+    cookieSecure: e.COOKIE_SECURE,
+    logLevel: e.LOG_LEVEL,
+    demoData: e.MOVR_DEMO_DATA ?? embedded,
+    loginRateLimitPerMinute: e.LOGIN_RATE_LIMIT_PER_MINUTE,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+  };
+}
+
+/** A database configuration for a given URL with every other setting at its default (CLI, tests). */
+export function databaseConfigFor(url: string | undefined, env: Env = process.env): DatabaseConfig {
+  const base = loadConfig({ ...env, DATABASE_URL: undefined, SESSION_SECRET: undefined });
+  return { ...base.database, url };
+}

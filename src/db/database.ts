@@ -1,0 +1,216 @@
+// Turns a DatabaseConfig into one handle, whatever the engine: embedded PGlite, a PostgreSQL
+// server, or CockroachDB. The rest of the code sees a Drizzle database and a dialect.
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import type { ConnectionOptions } from "node:tls";
+import { PGlite } from "@electric-sql/pglite";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import pg from "pg";
+import type { DatabaseConfig } from "../config.ts";
+import { DatabaseUnavailableError } from "../shared/errors.ts";
+
+export type Db = PgDatabase<PgQueryResultHKT>;
+export type Dialect = "postgres" | "cockroachdb";
+
+export interface TxStats {
+  /** Transactions committed. */
+  committed: number;
+  /** Attempts re-run after a serialization failure. */
+  retries: number;
+  /** Transactions abandoned after the last attempt. */
+  exhausted: number;
+}
+
+export interface Database {
+  readonly db: Db;
+  readonly kind: "embedded" | "server";
+  readonly dialect: Dialect;
+  /** Where it is, for messages: never includes a password. */
+  readonly description: string;
+  readonly maxTxAttempts: number;
+  readonly stats: TxStats;
+  /** Runs one statement outside any transaction (migrations, DDL, admin SQL). */
+  exec(sql: string): Promise<void>;
+  /** Runs one statement and returns its rows (the SQL shell, admin commands). */
+  query<T = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+  ): Promise<{ rows: T[]; fields: string[] }>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** The embedded engine, for `movr demo` to serve over a socket. */
+  readonly pglite?: PGlite;
+  /** The server pool, for tools that measure raw driver calls next to ours. */
+  readonly pool?: pg.Pool;
+}
+
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  const url = config.url;
+  if (url === undefined || url.startsWith("memory:")) return openEmbedded(config, url !== undefined);
+  if (/^(postgres|postgresql|cockroachdb):\/\//i.test(url)) return openServer(config, url);
+  throw new DatabaseUnavailableError(
+    `Unsupported database URL scheme in "${redact(url)}": use postgresql://, cockroachdb:// or memory://`,
+  );
+}
+
+async function openEmbedded(config: DatabaseConfig, inMemory: boolean): Promise<Database> {
+  let client: PGlite;
+  try {
+    if (!inMemory) mkdirSync(config.dataDir, { recursive: true });
+    client = await PGlite.create(inMemory ? undefined : config.dataDir);
+  } catch (err) {
+    const where = inMemory ? "in memory" : `in ${config.dataDir}`;
+    throw new DatabaseUnavailableError(
+      `Cannot open the embedded database ${where}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return {
+    db: drizzlePglite(client) as unknown as Db,
+    kind: "embedded",
+    dialect: "postgres",
+    description: inMemory ? "embedded PGlite (in memory)" : `embedded PGlite (${config.dataDir})`,
+    maxTxAttempts: config.maxTxAttempts,
+    stats: { committed: 0, retries: 0, exhausted: 0 },
+    exec: async (sql) => {
+      await client.exec(sql);
+    },
+    query: async <T>(sql: string, params: unknown[] = []) => {
+      const r = await client.query<T>(sql, params);
+      return { rows: r.rows, fields: r.fields.map((f) => f.name) };
+    },
+    ping: async () => {
+      await client.query("SELECT 1");
+    },
+    close: () => client.close(),
+    pglite: client,
+  };
+}
+
+interface ParsedServerUrl {
+  connectionString: string;
+  ssl: ConnectionOptions | false;
+  host: string;
+  forcedCockroach: boolean;
+}
+
+/** Splits TLS parameters out of the URL and loads their files, naming any that is missing. */
+export function parseServerUrl(raw: string): ParsedServerUrl {
+  const forcedCockroach = /^cockroachdb:/i.test(raw);
+  let u: URL;
+  try {
+    u = new URL(raw.replace(/^cockroachdb:/i, "postgresql:"));
+  } catch {
+    throw new DatabaseUnavailableError(`The database URL "${redact(raw)}" is not a valid URL`);
+  }
+  if (forcedCockroach && !u.port) u.port = "26257";
+  const params = u.searchParams;
+  const mode = (params.get("sslmode") ?? "disable").toLowerCase();
+  const readPem = (name: string): Buffer | undefined => {
+    const file = params.get(name);
+    if (!file) return undefined;
+    if (!existsSync(file)) throw new DatabaseUnavailableError(`The ${name} file "${file}" does not exist`);
+    return readFileSync(file);
+  };
+  const ca = readPem("sslrootcert");
+  const cert = readPem("sslcert");
+  const key = readPem("sslkey");
+  if ((cert && !key) || (key && !cert)) {
+    throw new DatabaseUnavailableError("sslcert and sslkey must be given together for a client certificate");
+  }
+  for (const name of ["sslmode", "sslrootcert", "sslcert", "sslkey"]) params.delete(name);
+  let ssl: ConnectionOptions | false;
+  switch (mode) {
+    case "disable":
+    case "allow":
+    case "prefer": // node-postgres cannot fall back from TLS to plain text; these mean "no TLS" here.
+      ssl = false;
+      break;
+    case "require":
+      ssl = { rejectUnauthorized: false, ca, cert, key };
+      break;
+    case "verify-ca":
+      ssl = { rejectUnauthorized: true, ca, cert, key, checkServerIdentity: () => undefined };
+      break;
+    case "verify-full":
+      ssl = { rejectUnauthorized: true, ca, cert, key };
+      break;
+    default:
+      throw new DatabaseUnavailableError(
+        `sslmode "${mode}" is not one of disable, allow, prefer, require, verify-ca, verify-full`,
+      );
+  }
+  return { connectionString: u.toString(), ssl, host: `${u.hostname}:${u.port || "5432"}`, forcedCockroach };
+}
+
+async function openServer(config: DatabaseConfig, raw: string): Promise<Database> {
+  const parsed = parseServerUrl(raw);
+  const pool = new pg.Pool({
+    connectionString: parsed.connectionString,
+    ssl: parsed.ssl,
+    max: config.pool.max,
+    idleTimeoutMillis: config.pool.idleTimeoutMs,
+    maxLifetimeSeconds: config.pool.maxLifetimeSeconds,
+    connectionTimeoutMillis: config.pool.connectTimeoutMs,
+    application_name: config.pool.applicationName,
+  });
+  // An idle client whose server went away must not crash the process; the pool drops it.
+  pool.on("error", () => undefined);
+  let version: string;
+  try {
+    const r = await pool.query<{ version: string }>("SELECT version() AS version");
+    version = r.rows[0]?.version ?? "";
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new DatabaseUnavailableError(`Cannot reach the database at ${parsed.host}: ${describeError(err)}`, {
+      cause: err,
+    });
+  }
+  const dialect: Dialect =
+    parsed.forcedCockroach || /cockroachdb/i.test(version) ? "cockroachdb" : "postgres";
+  return {
+    db: drizzlePg(pool) as unknown as Db,
+    kind: "server",
+    dialect,
+    description: `${dialect === "cockroachdb" ? "CockroachDB" : "PostgreSQL"} at ${parsed.host}`,
+    maxTxAttempts: config.maxTxAttempts,
+    stats: { committed: 0, retries: 0, exhausted: 0 },
+    exec: async (sql) => {
+      await pool.query(sql);
+    },
+    query: async <T>(sql: string, params: unknown[] = []) => {
+      const r = await pool.query(sql, params);
+      return { rows: r.rows as T[], fields: (r.fields ?? []).map((f) => f.name) };
+    },
+    ping: async () => {
+      await pool.query("SELECT 1");
+    },
+    close: () => pool.end(),
+    pool,
+  };
+}
+
+/** One readable clause for a driver error: the errno or the server's message, never a stack. */
+export function describeError(err: unknown): string {
+  const e = err as { code?: string; message?: string; errors?: unknown[] };
+  // Node reports a refused dual-stack connect as an AggregateError with an empty message.
+  const inner = (e.errors?.[0] as { code?: string; message?: string } | undefined) ?? e;
+  const code = inner.code ?? e.code;
+  const reasons: Record<string, string> = {
+    ECONNREFUSED: "connection refused (is the server running?)",
+    ENOTFOUND: "host not found",
+    ETIMEDOUT: "connection timed out",
+    ECONNRESET: "connection reset",
+    EHOSTUNREACH: "host unreachable",
+  };
+  if (code && reasons[code]) return reasons[code];
+  const msg = (inner.message || e.message || String(err)).split("\n")[0] ?? "";
+  return msg || "unknown error";
+}
+
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
+}

@@ -1,0 +1,87 @@
+// Our own small migrator: versioned SQL files, each statement run on its own (CockroachDB runs
+// schema changes best outside explicit transactions), recorded in a ledger so a rerun does nothing.
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { PROJECT_ROOT } from "../config.ts";
+import type { Database } from "./database.ts";
+import { sqlState } from "./sql-errors.ts";
+
+export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, "migrations");
+const LEDGER = "movr_schema_migrations";
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+/** Statements end with a semicolon at the end of a line; `--` comment lines are dropped. */
+export function splitStatements(text: string): string[] {
+  const statements: string[] = [];
+  let current: string[] = [];
+  for (const line of text.split("\n")) {
+    if (/^\s*--/.test(line) || (current.length === 0 && line.trim() === "")) continue;
+    current.push(line);
+    if (/;\s*$/.test(line)) {
+      statements.push(current.join("\n").trim().replace(/;$/, ""));
+      current = [];
+    }
+  }
+  if (current.join("").trim()) statements.push(current.join("\n").trim());
+  return statements;
+}
+
+export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+    .sort()
+    .map((file) => ({
+      version: Number(file.slice(0, 4)),
+      name: file.slice(5, -4),
+      statements: splitStatements(readFileSync(path.join(dir, file), "utf8")),
+    }));
+}
+
+// "Already exists": a statement that ran before a crash, before the migration was recorded.
+const ALREADY_DONE = new Set(["42710", "42P07", "42701"]);
+
+export interface MigrationResult {
+  applied: string[];
+  alreadyApplied: number;
+}
+
+export async function migrate(database: Database, migrations = loadMigrations()): Promise<MigrationResult> {
+  await database.exec(
+    `CREATE TABLE IF NOT EXISTS ${LEDGER} (version INT NOT NULL PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT now())`,
+  );
+  const done = new Set(
+    (await database.query<{ version: number }>(`SELECT version FROM ${LEDGER}`)).rows.map((r) =>
+      Number(r.version),
+    ),
+  );
+  const applied: string[] = [];
+  for (const m of migrations) {
+    if (done.has(m.version)) continue;
+    for (const statement of m.statements) {
+      try {
+        await database.exec(statement);
+      } catch (err) {
+        if (!ALREADY_DONE.has(sqlState(err) ?? "")) {
+          const first = statement.split("\n")[0];
+          throw new Error(
+            `Migration ${m.version} (${m.name}) failed at "${first}": ${(err as Error).message}`,
+            {
+              cause: err,
+            },
+          );
+        }
+      }
+    }
+    await database.query(`INSERT INTO ${LEDGER} (version, name) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [
+      m.version,
+      m.name,
+    ]);
+    applied.push(`${String(m.version).padStart(4, "0")}_${m.name}`);
+  }
+  return { applied, alreadyApplied: done.size };
+}

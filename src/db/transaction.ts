@@ -1,0 +1,143 @@
+// The only place that retries. See docs/decisions/002-transactions-and-retries.md.
+import { setTimeout as delay } from "node:timers/promises";
+import { sql } from "drizzle-orm";
+import { conflict, DatabaseUnavailableError, DomainError, RetriesExhaustedError } from "../shared/errors.ts";
+import type { Database, Db, TxStats } from "./database.ts";
+import {
+  constraintName,
+  isConnectionError,
+  isRetryable,
+  sqlState,
+  CHECK_VIOLATION,
+  UNIQUE_VIOLATION,
+} from "./sql-errors.ts";
+
+/** What a transaction callback receives. A Drizzle transaction is a Drizzle database. */
+export type Tx = Db;
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Injected in tests. */
+  sleep: (ms: number) => Promise<unknown>;
+  random: () => number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 10,
+  baseDelayMs: 5,
+  maxDelayMs: 1000,
+  sleep: (ms) => delay(ms),
+  random: Math.random,
+};
+
+/** "Full jitter": a random wait up to a cap that doubles with each attempt. */
+export function backoffMs(
+  attempt: number,
+  policy: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs" | "random">,
+) {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.floor(policy.random() * ceiling);
+}
+
+/**
+ * Runs `attempt` until it succeeds, re-running it only on serialization failures.
+ * Any other error ends the loop at once.
+ */
+export async function withRetries<T>(
+  attempt: (attemptNumber: number) => Promise<T>,
+  policy: RetryPolicy,
+  stats?: TxStats,
+): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      const result = await attempt(n);
+      if (stats) stats.committed++;
+      return result;
+    } catch (err) {
+      if (!isRetryable(err)) throw err;
+      if (n >= policy.maxAttempts) {
+        if (stats) stats.exhausted++;
+        throw new RetriesExhaustedError(n, { cause: err });
+      }
+      if (stats) stats.retries++;
+      await policy.sleep(backoffMs(n, policy));
+    }
+  }
+}
+
+export interface TxOptions {
+  readOnly?: boolean;
+  /** CockroachDB only: read from the nearest replica, slightly stale. */
+  followerReads?: boolean;
+  policy?: Partial<RetryPolicy>;
+}
+
+export const FOLLOWER_READ_SQL = "SET TRANSACTION AS OF SYSTEM TIME follower_read_timestamp()";
+
+/**
+ * Runs `fn` in a SERIALIZABLE transaction and re-runs all of it on SQLSTATE 40001.
+ * `fn` must only touch the database: it may run several times. Make IDs before calling.
+ */
+export async function runTransaction<T>(
+  database: Database,
+  fn: (tx: Tx) => Promise<T>,
+  options: TxOptions = {},
+): Promise<T> {
+  if (options.followerReads && database.dialect !== "cockroachdb") {
+    throw new DomainError(
+      "unsupported",
+      `Follower reads need CockroachDB; this database is ${database.description}.`,
+    );
+  }
+  const policy: RetryPolicy = {
+    ...DEFAULT_RETRY_POLICY,
+    maxAttempts: database.maxTxAttempts,
+    ...options.policy,
+  };
+  try {
+    return await withRetries(
+      () =>
+        database.db.transaction(
+          async (tx) => {
+            if (options.followerReads) await tx.execute(sql.raw(FOLLOWER_READ_SQL));
+            return fn(tx as unknown as Tx);
+          },
+          { isolationLevel: "serializable", accessMode: options.readOnly ? "read only" : "read write" },
+        ),
+      policy,
+      database.stats,
+    );
+  } catch (err) {
+    throw translateError(err);
+  }
+}
+
+/** Constraint names (ours and CockroachDB workload's) that mean a known conflict. */
+const CONFLICTS: Record<string, () => DomainError> = {
+  rides_one_active_per_vehicle: () =>
+    conflict("vehicle_unavailable", "That vehicle is already in a ride; pick another one."),
+  rides_one_active_per_rider: () =>
+    conflict("already_riding", "You already have an active ride; end it first."),
+  users_username_key: () => conflict("username_taken", "That username is taken; choose another one."),
+  user_promo_codes_pkey: () =>
+    conflict("promo_code_already_applied", "You have already applied that promo code."),
+  promo_codes_pkey: () => conflict("promo_code_exists", "A promo code with that name already exists."),
+  vehicle_location_histories_pkey: () =>
+    conflict("location_already_logged", "A location was already logged for that ride at that instant."),
+};
+
+/** Driver errors become domain errors; a domain error thrown by a callback passes unchanged. */
+export function translateError(err: unknown): unknown {
+  if (err instanceof DomainError) return err;
+  const state = sqlState(err);
+  if (state === UNIQUE_VIOLATION || state === CHECK_VIOLATION) {
+    const make = CONFLICTS[constraintName(err) ?? ""];
+    if (make) return make();
+  }
+  if (isConnectionError(err)) {
+    return new DatabaseUnavailableError("The database connection was lost; try again.", { cause: err });
+  }
+  return err;
+}

@@ -1,0 +1,101 @@
+import { and, asc, eq, gt, isNull, or, sql } from "drizzle-orm";
+import type { Tx } from "../db/transaction.ts";
+import { promoCodes, userPromoCodes, type PromoCodeRow, type UserPromoCodeRow } from "./promo-code.table.ts";
+
+export async function insertPromoCode(tx: Tx, row: typeof promoCodes.$inferInsert): Promise<PromoCodeRow> {
+  const [inserted] = await tx.insert(promoCodes).values(row).returning();
+  return inserted!;
+}
+
+export async function findPromoCode(tx: Tx, code: string): Promise<PromoCodeRow | undefined> {
+  const [row] = await tx.select().from(promoCodes).where(eq(promoCodes.code, code));
+  return row;
+}
+
+const unexpired = (now: Date) => or(isNull(promoCodes.expirationTime), gt(promoCodes.expirationTime, now));
+
+export async function listUnexpiredPromoCodes(
+  tx: Tx,
+  now: Date,
+  limit: number,
+  afterCode?: string,
+): Promise<PromoCodeRow[]> {
+  return tx
+    .select()
+    .from(promoCodes)
+    .where(and(unexpired(now), afterCode ? gt(promoCodes.code, afterCode) : undefined))
+    .orderBy(asc(promoCodes.code))
+    .limit(limit);
+}
+
+export async function insertUserPromoCode(tx: Tx, row: typeof userPromoCodes.$inferInsert): Promise<void> {
+  await tx.insert(userPromoCodes).values(row);
+}
+
+/** Counts an application; a read-modify-write of one row, which concurrent appliers contend on. */
+export async function incrementTimesApplied(tx: Tx, code: string): Promise<void> {
+  await tx
+    .update(promoCodes)
+    .set({ timesApplied: sql`${promoCodes.timesApplied} + 1` })
+    .where(eq(promoCodes.code, code));
+}
+
+export interface AppliedCode {
+  applied: UserPromoCodeRow;
+  promo: PromoCodeRow;
+}
+
+export async function listCodesOfUser(tx: Tx, city: string, userId: string): Promise<AppliedCode[]> {
+  return tx
+    .select({ applied: userPromoCodes, promo: promoCodes })
+    .from(userPromoCodes)
+    .innerJoin(promoCodes, eq(promoCodes.code, userPromoCodes.code))
+    .where(and(eq(userPromoCodes.city, city), eq(userPromoCodes.userId, userId)))
+    .orderBy(asc(userPromoCodes.code));
+}
+
+export async function listValidCodesOfUser(
+  tx: Tx,
+  city: string,
+  userId: string,
+  now: Date,
+): Promise<AppliedCode[]> {
+  return tx
+    .select({ applied: userPromoCodes, promo: promoCodes })
+    .from(userPromoCodes)
+    .innerJoin(promoCodes, eq(promoCodes.code, userPromoCodes.code))
+    .where(and(eq(userPromoCodes.city, city), eq(userPromoCodes.userId, userId), unexpired(now)));
+}
+
+/** A ride started: each of the rider's valid codes has been used once more. */
+export async function incrementUsageOfValidCodes(
+  tx: Tx,
+  city: string,
+  userId: string,
+  now: Date,
+): Promise<void> {
+  const valid = await listValidCodesOfUser(tx, city, userId, now);
+  if (valid.length === 0) return;
+  await tx
+    .update(userPromoCodes)
+    .set({ usageCount: sql`coalesce(${userPromoCodes.usageCount}, 0) + 1` })
+    .where(
+      and(
+        eq(userPromoCodes.city, city),
+        eq(userPromoCodes.userId, userId),
+        or(...valid.map((v) => eq(userPromoCodes.code, v.applied.code))),
+      ),
+    );
+}
+
+export async function pickPromoCode(tx: Tx, pivot: string): Promise<string | undefined> {
+  const page = (after?: string) =>
+    tx
+      .select({ code: promoCodes.code })
+      .from(promoCodes)
+      .where(after ? gt(promoCodes.code, after) : undefined)
+      .orderBy(asc(promoCodes.code))
+      .limit(1);
+  const row = (await page(pivot))[0] ?? (await page())[0];
+  return row?.code;
+}

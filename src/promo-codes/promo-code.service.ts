@@ -1,0 +1,136 @@
+import { randomUUID } from "node:crypto";
+import { runTransaction } from "../db/transaction.ts";
+import type { MovrContext } from "../shared/context.ts";
+import { conflict, invalid, notFound } from "../shared/errors.ts";
+import {
+  LIMITS,
+  optionalText,
+  requireCity,
+  requireIntInRange,
+  requireText,
+  requireUuid,
+} from "../shared/validation.ts";
+import { findUser } from "../users/user.repository.ts";
+import { parsePercent } from "../rides/ride.fare.ts";
+import {
+  findPromoCode,
+  incrementTimesApplied,
+  insertPromoCode,
+  insertUserPromoCode,
+  listCodesOfUser,
+  listUnexpiredPromoCodes,
+  pickPromoCode as pickPromoCodeRow,
+} from "./promo-code.repository.ts";
+import type { PromoCodeRow, PromoRules } from "./promo-code.table.ts";
+
+export interface PromoCode {
+  code: string;
+  description: string | null;
+  createdAt: Date | null;
+  expiresAt: Date | null;
+  discountPercent: number | null;
+  timesApplied: number;
+}
+
+export function toPromoCode(row: PromoCodeRow): PromoCode {
+  return {
+    code: row.code,
+    description: row.description,
+    createdAt: row.creationTime,
+    expiresAt: row.expirationTime,
+    discountPercent: row.rules?.type === "percent_discount" ? parsePercent(row.rules.value) : null,
+    timesApplied: row.timesApplied,
+  };
+}
+
+export interface AppliedPromoCode extends PromoCode {
+  appliedAt: Date | null;
+  usageCount: number;
+}
+
+const CODE_RE = /^[A-Za-z0-9_-]+$/;
+
+function requireCode(code: string): string {
+  const c = requireText("code", code, LIMITS.promoCode);
+  if (!CODE_RE.test(c)) throw invalid("code", "may use letters, digits, '_' and '-' only");
+  return c;
+}
+
+export async function createPromoCode(
+  ctx: MovrContext,
+  input: {
+    code: string;
+    description?: string | null;
+    expiresAt?: Date | null;
+    discountPercent: number;
+    rules?: PromoRules;
+  },
+): Promise<PromoCode> {
+  const pct = requireIntInRange("discountPercent", input.discountPercent, 0, 100);
+  const now = ctx.clock();
+  if (input.expiresAt && input.expiresAt <= now) throw invalid("expiresAt", "must be in the future");
+  const row = {
+    code: requireCode(input.code),
+    description: optionalText("description", input.description, LIMITS.description),
+    creationTime: now,
+    expirationTime: input.expiresAt ?? null,
+    rules: input.rules ?? { type: "percent_discount", value: `${pct}%` },
+  };
+  return toPromoCode(await runTransaction(ctx.database, (tx) => insertPromoCode(tx, row)));
+}
+
+export async function listPromoCodes(ctx: MovrContext, limit = 100): Promise<PromoCode[]> {
+  requireIntInRange("limit", limit, 1, 1000);
+  const now = ctx.clock();
+  const rows = await runTransaction(ctx.database, (tx) => listUnexpiredPromoCodes(tx, now, limit), {
+    readOnly: true,
+  });
+  return rows.map(toPromoCode);
+}
+
+/** Applies a code to a user, once per user (the primary key says so), counting it on the code. */
+export async function applyPromoCode(
+  ctx: MovrContext,
+  input: { city: string; userId: string; code: string },
+): Promise<AppliedPromoCode> {
+  const city = requireCity(ctx.cities, input.city);
+  const userId = requireUuid("userId", input.userId);
+  const code = requireCode(input.code);
+  const now = ctx.clock();
+  return runTransaction(ctx.database, async (tx) => {
+    const user = await findUser(tx, city, userId);
+    if (!user || user.deactivatedAt) throw notFound("That user");
+    const promo = await findPromoCode(tx, code);
+    if (!promo) throw notFound("That promo code");
+    if (promo.expirationTime && promo.expirationTime <= now) {
+      throw conflict("promo_code_expired", "That promo code has expired.");
+    }
+    await insertUserPromoCode(tx, { city, userId, code, timestamp: now, usageCount: 0 });
+    await incrementTimesApplied(tx, code);
+    return { ...toPromoCode(promo), timesApplied: promo.timesApplied + 1, appliedAt: now, usageCount: 0 };
+  });
+}
+
+export async function listUserPromoCodes(
+  ctx: MovrContext,
+  city: string,
+  userId: string,
+): Promise<AppliedPromoCode[]> {
+  requireCity(ctx.cities, city);
+  requireUuid("userId", userId);
+  const rows = await runTransaction(ctx.database, (tx) => listCodesOfUser(tx, city, userId), {
+    readOnly: true,
+  });
+  return rows.map(({ applied, promo }) => ({
+    ...toPromoCode(promo),
+    appliedAt: applied.timestamp,
+    usageCount: applied.usageCount ?? 0,
+  }));
+}
+
+export async function pickPromoCode(
+  ctx: MovrContext,
+  pivot: string = randomUUID(),
+): Promise<string | undefined> {
+  return runTransaction(ctx.database, (tx) => pickPromoCodeRow(tx, pivot), { readOnly: true });
+}

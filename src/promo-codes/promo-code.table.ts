@@ -1,0 +1,52 @@
+import {
+  foreignKey,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  timestamp,
+  uuid,
+  varchar,
+} from "drizzle-orm/pg-core";
+import { users } from "../users/user.table.ts";
+
+export interface PromoRules {
+  type: string;
+  value: string;
+}
+
+export const promoCodes = pgTable(
+  "promo_codes",
+  {
+    code: varchar("code").notNull(),
+    description: varchar("description"),
+    creationTime: timestamp("creation_time", { mode: "date" }),
+    expirationTime: timestamp("expiration_time", { mode: "date" }),
+    rules: jsonb("rules").$type<PromoRules>(),
+    timesApplied: integer("times_applied").notNull().default(0),
+  },
+  (t) => [primaryKey({ name: "promo_codes_pkey", columns: [t.code] })],
+);
+
+export type PromoCodeRow = typeof promoCodes.$inferSelect;
+
+export const userPromoCodes = pgTable(
+  "user_promo_codes",
+  {
+    city: varchar("city").notNull(),
+    userId: uuid("user_id").notNull(),
+    code: varchar("code").notNull(),
+    timestamp: timestamp("timestamp", { mode: "date" }),
+    usageCount: integer("usage_count"),
+  },
+  (t) => [
+    primaryKey({ name: "user_promo_codes_pkey", columns: [t.city, t.userId, t.code] }),
+    foreignKey({
+      name: "fk_city_ref_users",
+      columns: [t.city, t.userId],
+      foreignColumns: [users.city, users.id],
+    }),
+  ],
+);
+
+export type UserPromoCodeRow = typeof userPromoCodes.$inferSelect;

@@ -1,0 +1,113 @@
+import { and, asc, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import type { Tx } from "../db/transaction.ts";
+import { rides, vehicleLocationHistories, type LocationRow, type RideRow } from "./ride.table.ts";
+
+export async function insertRide(tx: Tx, row: typeof rides.$inferInsert): Promise<RideRow> {
+  const [inserted] = await tx.insert(rides).values(row).returning();
+  return inserted!;
+}
+
+export async function findRide(tx: Tx, city: string, id: string): Promise<RideRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(rides)
+    .where(and(eq(rides.city, city), eq(rides.id, id)));
+  return row;
+}
+
+export async function findActiveRideOfRider(
+  tx: Tx,
+  city: string,
+  riderId: string,
+): Promise<RideRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(rides)
+    .where(and(eq(rides.city, city), eq(rides.riderId, riderId), isNull(rides.endTime)));
+  return row;
+}
+
+export async function findActiveRideOfVehicle(
+  tx: Tx,
+  city: string,
+  vehicleId: string,
+): Promise<RideRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(rides)
+    .where(and(eq(rides.vehicleCity, city), eq(rides.vehicleId, vehicleId), isNull(rides.endTime)));
+  return row;
+}
+
+/** Marks the ride ended; false when it had already ended (or does not exist). */
+export async function finishRide(
+  tx: Tx,
+  city: string,
+  id: string,
+  end: { endAddress: string; endTime: Date; revenue: string },
+): Promise<RideRow | undefined> {
+  const [row] = await tx
+    .update(rides)
+    .set(end)
+    .where(and(eq(rides.city, city), eq(rides.id, id), isNull(rides.endTime)))
+    .returning();
+  return row;
+}
+
+/** A rider's rides, newest first; the cursor is the last row's (start_time, id). */
+export async function listRidesOfRider(
+  tx: Tx,
+  city: string,
+  riderId: string,
+  limit: number,
+  after?: { startTime: Date; id: string },
+): Promise<RideRow[]> {
+  return tx
+    .select()
+    .from(rides)
+    .where(
+      and(
+        eq(rides.city, city),
+        eq(rides.riderId, riderId),
+        after
+          ? or(
+              lt(rides.startTime, after.startTime),
+              and(eq(rides.startTime, after.startTime), lt(rides.id, after.id)),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(desc(rides.startTime), desc(rides.id))
+    .limit(limit);
+}
+
+/** A city's active rides, oldest first. */
+export async function listActiveRides(tx: Tx, city: string, limit: number): Promise<RideRow[]> {
+  return tx
+    .select()
+    .from(rides)
+    .where(and(eq(rides.city, city), isNull(rides.endTime)))
+    .orderBy(asc(rides.startTime), asc(rides.id))
+    .limit(limit);
+}
+
+export async function insertLocation(tx: Tx, row: LocationRow): Promise<void> {
+  await tx.insert(vehicleLocationHistories).values(row);
+}
+
+export async function listLocations(tx: Tx, city: string, rideId: string): Promise<LocationRow[]> {
+  return tx
+    .select()
+    .from(vehicleLocationHistories)
+    .where(and(eq(vehicleLocationHistories.city, city), eq(vehicleLocationHistories.rideId, rideId)))
+    .orderBy(asc(vehicleLocationHistories.timestamp))
+    .limit(10_000);
+}
+
+export async function countActiveRides(tx: Tx, city: string): Promise<number> {
+  const [row] = await tx
+    .select({ n: sql<number>`count(*)` })
+    .from(rides)
+    .where(and(eq(rides.city, city), isNull(rides.endTime)));
+  return Number(row?.n ?? 0);
+}

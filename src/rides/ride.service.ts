@@ -1,0 +1,258 @@
+import { randomUUID } from "node:crypto";
+import { runTransaction } from "../db/transaction.ts";
+import { incrementUsageOfValidCodes, listValidCodesOfUser } from "../promo-codes/promo-code.repository.ts";
+import type { MovrContext } from "../shared/context.ts";
+import { decodeCursor, encodeCursor } from "../shared/cursor.ts";
+import { conflict, DomainError, invalid, notFound } from "../shared/errors.ts";
+import {
+  LIMITS,
+  requireCity,
+  requireCoordinate,
+  requireIntInRange,
+  requireText,
+  requireUuid,
+} from "../shared/validation.ts";
+import { findUser } from "../users/user.repository.ts";
+import { changeVehicleStatus, findVehicle } from "../vehicles/vehicle.repository.ts";
+import { centsToDecimal, computeFare, parsePercent } from "./ride.fare.ts";
+import {
+  findActiveRideOfRider,
+  findRide,
+  finishRide,
+  insertLocation,
+  insertRide,
+  listActiveRides as listActiveRideRows,
+  listLocations,
+  listRidesOfRider,
+} from "./ride.repository.ts";
+import type { RideRow } from "./ride.table.ts";
+
+export interface Ride {
+  id: string;
+  city: string;
+  vehicleId: string | null;
+  riderId: string | null;
+  startLocation: string | null;
+  endLocation: string | null;
+  startedAt: Date | null;
+  endedAt: Date | null;
+  durationSeconds: number | null;
+  /** Decimal string with two places, exact. */
+  revenue: string | null;
+}
+
+export interface PathPoint {
+  lat: number | null;
+  long: number | null;
+  at: Date;
+}
+
+export function toRide(row: RideRow): Ride {
+  const duration =
+    row.startTime && row.endTime
+      ? Math.floor((row.endTime.getTime() - row.startTime.getTime()) / 1000)
+      : null;
+  return {
+    id: row.id,
+    city: row.city,
+    vehicleId: row.vehicleId,
+    riderId: row.riderId,
+    startLocation: row.startAddress,
+    endLocation: row.endAddress,
+    startedAt: row.startTime,
+    endedAt: row.endTime,
+    durationSeconds: duration,
+    revenue: row.revenue,
+  };
+}
+
+/** Who acts: a rider (checked against the ride) or the system (the workload tool). */
+export type Actor = { riderCity: string; riderId: string } | "system";
+
+function requireRider(actor: Actor, ride: RideRow): void {
+  if (actor !== "system" && (ride.riderId !== actor.riderId || ride.city !== actor.riderCity)) {
+    throw new DomainError("forbidden", "Only the rider of a ride can do that.");
+  }
+}
+
+/**
+ * Starts a ride: the vehicle must be available and the rider must have no active ride (both
+ * also enforced by unique indexes, so concurrent starts cannot both win). Marks the vehicle in
+ * use and counts a use of each of the rider's valid promo codes.
+ */
+export async function startRide(
+  ctx: MovrContext,
+  input: { city: string; vehicleId: string; riderId: string; id?: string },
+): Promise<Ride> {
+  const city = requireCity(ctx.cities, input.city);
+  const vehicleId = requireUuid("vehicleId", input.vehicleId);
+  const riderId = requireUuid("riderId", input.riderId);
+  const id = input.id ? requireUuid("id", input.id) : randomUUID();
+  const now = ctx.clock();
+  const row = await runTransaction(ctx.database, async (tx) => {
+    const rider = await findUser(tx, city, riderId);
+    if (!rider || rider.deactivatedAt) {
+      throw new DomainError("invalid_request", "Riders can ride only vehicles in their home city.", [
+        { field: "city", problem: "is not the rider's home city" },
+      ]);
+    }
+    const vehicle = await findVehicle(tx, city, vehicleId);
+    if (!vehicle || vehicle.status === "removed") throw notFound("That vehicle");
+    if (await findActiveRideOfRider(tx, city, riderId)) {
+      throw conflict("already_riding", "You already have an active ride; end it first.");
+    }
+    if (!(await changeVehicleStatus(tx, city, vehicleId, "available", "in_use"))) {
+      throw conflict("vehicle_unavailable", "That vehicle is not available right now; pick another one.");
+    }
+    const ride = await insertRide(tx, {
+      id,
+      city,
+      vehicleCity: city,
+      riderId,
+      vehicleId,
+      startAddress: vehicle.currentLocation,
+      startTime: now,
+    });
+    await incrementUsageOfValidCodes(tx, city, riderId, now);
+    return ride;
+  });
+  return toRide(row);
+}
+
+/**
+ * Ends a ride: records where and when, charges the fare (less the rider's best valid percent
+ * discount), and leaves the vehicle available where the ride ended (unless its owner removed it).
+ */
+export async function endRide(
+  ctx: MovrContext,
+  input: { city: string; rideId: string; location: string; actor: Actor },
+): Promise<Ride> {
+  const city = requireCity(ctx.cities, input.city);
+  const rideId = requireUuid("rideId", input.rideId);
+  const location = requireText("location", input.location, LIMITS.address);
+  const now = ctx.clock();
+  const row = await runTransaction(ctx.database, async (tx) => {
+    const ride = await findRide(tx, city, rideId);
+    if (!ride) throw notFound("That ride");
+    requireRider(input.actor, ride);
+    if (ride.endTime) throw conflict("ride_already_ended", "That ride has already ended.");
+    const vehicle = ride.vehicleId ? await findVehicle(tx, city, ride.vehicleId) : undefined;
+    const codes = ride.riderId ? await listValidCodesOfUser(tx, city, ride.riderId, now) : [];
+    const best = Math.max(
+      0,
+      ...codes
+        .filter((c) => c.promo.rules?.type === "percent_discount")
+        .map((c) => parsePercent(c.promo.rules?.value) ?? 0),
+    );
+    const startedAt = ride.startTime ?? now;
+    const endTime = now < startedAt ? startedAt : now;
+    const fare = computeFare(vehicle?.type ?? null, startedAt, endTime, best);
+    const ended = await finishRide(tx, city, rideId, {
+      endAddress: location,
+      endTime,
+      revenue: centsToDecimal(fare.cents),
+    });
+    if (!ended) throw conflict("ride_already_ended", "That ride has already ended.");
+    if (vehicle) await changeVehicleStatus(tx, city, vehicle.id, "in_use", "available", location);
+    return ended;
+  });
+  return toRide(row);
+}
+
+export async function logLocation(
+  ctx: MovrContext,
+  input: { city: string; rideId: string; lat: number; long: number; actor: Actor; at?: Date },
+): Promise<void> {
+  const city = requireCity(ctx.cities, input.city);
+  const rideId = requireUuid("rideId", input.rideId);
+  const point = {
+    city,
+    rideId,
+    lat: requireCoordinate("lat", input.lat),
+    long: requireCoordinate("long", input.long),
+    timestamp: input.at ?? ctx.clock(),
+  };
+  await runTransaction(ctx.database, async (tx) => {
+    const ride = await findRide(tx, city, rideId);
+    if (!ride) throw notFound("That ride");
+    requireRider(input.actor, ride);
+    if (ride.endTime) throw conflict("ride_already_ended", "That ride has already ended.");
+    await insertLocation(tx, point);
+  });
+}
+
+export async function getRide(
+  ctx: MovrContext,
+  input: { city: string; rideId: string; actor: Actor },
+): Promise<{ ride: Ride; path: PathPoint[] }> {
+  const city = requireCity(ctx.cities, input.city);
+  const rideId = requireUuid("rideId", input.rideId);
+  return runTransaction(
+    ctx.database,
+    async (tx) => {
+      const ride = await findRide(tx, city, rideId);
+      // A ride is private: to anyone but its rider it does not exist.
+      if (!ride || (input.actor !== "system" && ride.riderId !== input.actor.riderId))
+        throw notFound("That ride");
+      const points = await listLocations(tx, city, rideId);
+      return { ride: toRide(ride), path: points.map((p) => ({ lat: p.lat, long: p.long, at: p.timestamp })) };
+    },
+    { readOnly: true },
+  );
+}
+
+export interface RidePage {
+  rides: Ride[];
+  next: string | null;
+}
+
+export async function listMyRides(
+  ctx: MovrContext,
+  input: { riderCity: string; riderId: string; limit?: number; after?: string },
+): Promise<RidePage> {
+  const city = requireCity(ctx.cities, input.riderCity);
+  const riderId = requireUuid("riderId", input.riderId);
+  const limit = requireIntInRange("limit", input.limit ?? 25, 1, 100);
+  let after: { startTime: Date; id: string } | undefined;
+  if (input.after) {
+    const [iso, id] = decodeCursor(input.after, 2) as [string, string];
+    const startTime = new Date(iso);
+    if (Number.isNaN(startTime.getTime())) throw invalid("after", "is not a cursor this server gave out");
+    after = { startTime, id: requireUuid("after", id) };
+  }
+  const rows = await runTransaction(
+    ctx.database,
+    (tx) => listRidesOfRider(tx, city, riderId, limit + 1, after),
+    {
+      readOnly: true,
+    },
+  );
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const next =
+    rows.length > limit && last?.startTime ? encodeCursor([last.startTime.toISOString(), last.id]) : null;
+  return { rides: page.map(toRide), next };
+}
+
+export async function getActiveRide(
+  ctx: MovrContext,
+  riderCity: string,
+  riderId: string,
+): Promise<Ride | null> {
+  requireCity(ctx.cities, riderCity);
+  requireUuid("riderId", riderId);
+  const row = await runTransaction(ctx.database, (tx) => findActiveRideOfRider(tx, riderCity, riderId), {
+    readOnly: true,
+  });
+  return row ? toRide(row) : null;
+}
+
+/** A city's active rides, oldest first (the workload ends the oldest). */
+export async function listActiveRides(ctx: MovrContext, city: string, limit = 10): Promise<Ride[]> {
+  requireCity(ctx.cities, city);
+  requireIntInRange("limit", limit, 1, 1000);
+  const rows = await runTransaction(ctx.database, (tx) => listActiveRideRows(tx, city, limit), {
+    readOnly: true,
+  });
+  return rows.map(toRide);
+}

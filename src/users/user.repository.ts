@@ -1,0 +1,70 @@
+import { and, asc, eq, gt, isNull, ne, sql } from "drizzle-orm";
+import type { Tx } from "../db/transaction.ts";
+import { vehicles } from "../vehicles/vehicle.table.ts";
+import { users, type NewUserRow, type UserRow } from "./user.table.ts";
+
+export async function insertUser(tx: Tx, row: NewUserRow): Promise<UserRow> {
+  const [inserted] = await tx.insert(users).values(row).returning();
+  return inserted!;
+}
+
+export async function findUser(tx: Tx, city: string, id: string): Promise<UserRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(users)
+    .where(and(eq(users.city, city), eq(users.id, id)));
+  return row;
+}
+
+export async function findUserByUsername(tx: Tx, username: string): Promise<UserRow | undefined> {
+  const [row] = await tx.select().from(users).where(eq(users.username, username));
+  return row;
+}
+
+export async function listUsersOfCity(
+  tx: Tx,
+  city: string,
+  limit: number,
+  afterId?: string,
+): Promise<UserRow[]> {
+  return tx
+    .select()
+    .from(users)
+    .where(
+      and(eq(users.city, city), isNull(users.deactivatedAt), afterId ? gt(users.id, afterId) : undefined),
+    )
+    .orderBy(asc(users.id))
+    .limit(limit);
+}
+
+/** The `id > random ORDER BY id LIMIT 1` pick of the reference workload, with its fallback. */
+export async function pickUserId(tx: Tx, city: string, pivot: string): Promise<string | undefined> {
+  const after = await listUsersOfCity(tx, city, 1, pivot);
+  const row = after[0] ?? (await listUsersOfCity(tx, city, 1))[0];
+  return row?.id;
+}
+
+export async function setOwnerFlag(tx: Tx, city: string, id: string, isOwner: boolean): Promise<void> {
+  await tx
+    .update(users)
+    .set({ isOwner })
+    .where(and(eq(users.city, city), eq(users.id, id)));
+}
+
+/** Sets the flag from what the user still owns: true while any of their vehicles is on the platform. */
+export async function refreshOwnerFlag(tx: Tx, city: string, id: string): Promise<boolean> {
+  const [row] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(vehicles)
+    .where(and(eq(vehicles.city, city), eq(vehicles.ownerId, id), ne(vehicles.status, "removed")));
+  const isOwner = Number(row?.n ?? 0) > 0;
+  await setOwnerFlag(tx, city, id, isOwner);
+  return isOwner;
+}
+
+export async function markDeactivated(tx: Tx, city: string, id: string, at: Date): Promise<void> {
+  await tx
+    .update(users)
+    .set({ deactivatedAt: at, isOwner: false })
+    .where(and(eq(users.city, city), eq(users.id, id)));
+}

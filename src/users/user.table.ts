@@ -1,0 +1,22 @@
+import { boolean, pgTable, primaryKey, timestamp, uuid, varchar } from "drizzle-orm/pg-core";
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").notNull(),
+    city: varchar("city").notNull(),
+    name: varchar("name"),
+    address: varchar("address"),
+    creditCard: varchar("credit_card"),
+    // Login columns: null for riders created by the workload generator.
+    username: varchar("username"),
+    email: varchar("email"),
+    passwordHash: varchar("password_hash"),
+    isOwner: boolean("is_owner").notNull().default(false),
+    deactivatedAt: timestamp("deactivated_at", { mode: "date" }),
+  },
+  (t) => [primaryKey({ name: "users_pkey", columns: [t.city, t.id] })],
+);
+
+export type UserRow = typeof users.$inferSelect;
+export type NewUserRow = typeof users.$inferInsert;

@@ -1,0 +1,98 @@
+import { and, asc, eq, gt, ne, sql } from "drizzle-orm";
+import type { Tx } from "../db/transaction.ts";
+import { vehicles, type VehicleRow, type VehicleStatus, type VehicleType } from "./vehicle.table.ts";
+
+export async function insertVehicle(tx: Tx, row: typeof vehicles.$inferInsert): Promise<VehicleRow> {
+  const [inserted] = await tx.insert(vehicles).values(row).returning();
+  return inserted!;
+}
+
+export async function findVehicle(tx: Tx, city: string, id: string): Promise<VehicleRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(vehicles)
+    .where(and(eq(vehicles.city, city), eq(vehicles.id, id)));
+  return row;
+}
+
+export interface VehicleFilter {
+  city: string;
+  status?: VehicleStatus | undefined;
+  type?: VehicleType | undefined;
+  afterId?: string | undefined;
+  limit: number;
+}
+
+/** One page of a city's vehicles in primary-key order: the keyset cursor is the last id. */
+export async function listVehicles(tx: Tx, f: VehicleFilter): Promise<VehicleRow[]> {
+  return tx
+    .select()
+    .from(vehicles)
+    .where(
+      and(
+        eq(vehicles.city, f.city),
+        f.status ? eq(vehicles.status, f.status) : undefined,
+        f.type ? eq(vehicles.type, f.type) : undefined,
+        f.afterId ? gt(vehicles.id, f.afterId) : undefined,
+      ),
+    )
+    .orderBy(asc(vehicles.id))
+    .limit(f.limit);
+}
+
+export async function listVehiclesOfOwner(tx: Tx, city: string, ownerId: string): Promise<VehicleRow[]> {
+  return tx
+    .select()
+    .from(vehicles)
+    .where(and(eq(vehicles.city, city), eq(vehicles.ownerId, ownerId), ne(vehicles.status, "removed")))
+    .orderBy(asc(vehicles.creationTime), asc(vehicles.id));
+}
+
+/** Status changes only from `from`; returns false when the vehicle was not in that state. */
+export async function changeVehicleStatus(
+  tx: Tx,
+  city: string,
+  id: string,
+  from: VehicleStatus,
+  to: VehicleStatus,
+  location?: string,
+): Promise<boolean> {
+  const changed = await tx
+    .update(vehicles)
+    .set({ status: to, ...(location === undefined ? {} : { currentLocation: location }) })
+    .where(and(eq(vehicles.city, city), eq(vehicles.id, id), eq(vehicles.status, from)))
+    .returning({ id: vehicles.id });
+  return changed.length === 1;
+}
+
+export async function moveVehicle(tx: Tx, city: string, id: string, location: string): Promise<void> {
+  await tx
+    .update(vehicles)
+    .set({ currentLocation: location })
+    .where(and(eq(vehicles.city, city), eq(vehicles.id, id)));
+}
+
+export async function removeAllVehiclesOfOwner(tx: Tx, city: string, ownerId: string): Promise<void> {
+  await tx
+    .update(vehicles)
+    .set({ status: "removed" })
+    .where(and(eq(vehicles.city, city), eq(vehicles.ownerId, ownerId), ne(vehicles.status, "removed")));
+}
+
+export async function pickAvailableVehicleId(
+  tx: Tx,
+  city: string,
+  pivot: string,
+): Promise<string | undefined> {
+  const page = (afterId?: string) => listVehicles(tx, { city, status: "available", afterId, limit: 1 });
+  const row = (await page(pivot))[0] ?? (await page())[0];
+  return row?.id;
+}
+
+export async function countVehicles(tx: Tx, city: string): Promise<number> {
+  const [row] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(vehicles)
+    .where(eq(vehicles.city, city));
+  return Number(row?.n ?? 0);
+}

@@ -1,0 +1,89 @@
+// The web application: one Fastify instance serving the JSON API (/api/v1), the pages, and
+// operations endpoints. Routes validate and shape; services decide; repositories hold SQL.
+import cookie from "@fastify/cookie";
+import formbody from "@fastify/formbody";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { randomUUID } from "node:crypto";
+import type { AuthContext } from "../auth/auth.service.ts";
+import type { AppConfig } from "../config.ts";
+import { apiRoutes } from "./api/api.routes.ts";
+import { authPlugin } from "./auth.plugin.ts";
+import { toHttpError } from "./errors.ts";
+import { pageRoutes } from "./pages/pages.routes.ts";
+
+export interface AppDeps {
+  config: AppConfig;
+  ctx: AuthContext;
+  logger?: FastifyServerOptions["logger"];
+}
+
+export async function buildApp({ config, ctx, logger }: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: logger ?? { level: config.logLevel },
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false } },
+    return503OnClosing: true,
+  });
+
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "MovR API", version: "1.0.0", description: "The MovR vehicle-sharing JSON API." },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/api/docs" });
+  await app.register(authPlugin, { ctx, sessionSecret: config.sessionSecret });
+
+  app.setErrorHandler((err, request, reply) => {
+    const e = toHttpError(err);
+    if (e.internal) request.log.error({ err }, "request failed");
+    if (e.retryAfter) void reply.header("retry-after", String(e.retryAfter));
+    return reply.status(e.status).send({
+      error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) },
+    });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .status(404)
+      .send({
+        error: {
+          code: "not_found",
+          message: `There is nothing at ${request.method} ${request.url.split("?")[0]}.`,
+        },
+      }),
+  );
+  app.addHook("onSend", async (request, reply) => {
+    void reply.header("x-request-id", request.id);
+  });
+
+  app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
+  app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await ctx.database.ping();
+      return { status: "ready", database: ctx.database.description };
+    } catch {
+      return reply
+        .status(503)
+        .header("retry-after", "5")
+        .send({
+          error: { code: "unavailable", message: "The database is not answering." },
+        });
+    }
+  });
+  app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(apiRoutes, { prefix: "/api/v1", config, ctx });
+  await app.register(pageRoutes, { config, ctx });
+  return app;
+}

@@ -1,0 +1,74 @@
+// Who is calling: a bearer token (mobile) or the session cookie (browsers). Cookie-authenticated
+// state changes must carry the CSRF token; bearer requests need none (no ambient credential).
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import { authenticate, checkCsrfToken, csrfTokenFor, type AuthContext } from "../auth/auth.service.ts";
+import { DomainError } from "../shared/errors.ts";
+import type { User } from "../users/user.service.ts";
+
+export const SESSION_COOKIE = "movr_session";
+export const CSRF_HEADER = "x-csrf-token";
+export const CSRF_FIELD = "_csrf";
+
+export interface Auth {
+  user: User;
+  token: string;
+  via: "bearer" | "cookie";
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    auth: Auth | null;
+    /** The CSRF token for the current cookie session (pages put it in their forms). */
+    csrfToken: string | null;
+  }
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+function tokenOf(request: FastifyRequest): { token: string; via: Auth["via"] } | null {
+  const header = request.headers.authorization;
+  if (header?.startsWith("Bearer ")) return { token: header.slice(7).trim(), via: "bearer" };
+  const cookie = request.cookies[SESSION_COOKIE];
+  return cookie ? { token: cookie, via: "cookie" } : null;
+}
+
+export const authPlugin = fp(
+  async (app: FastifyInstance, opts: { ctx: AuthContext; sessionSecret: string }) => {
+    app.decorateRequest("auth", null);
+    app.decorateRequest("csrfToken", null);
+    app.addHook("preHandler", async (request) => {
+      const found = tokenOf(request);
+      if (!found) return;
+      const user = await authenticate(opts.ctx, found.token);
+      if (!user) {
+        // A bad bearer token is an error; a stale cookie just means "logged out".
+        if (found.via === "bearer")
+          throw new DomainError("unauthenticated", "Your session has ended; log in again.");
+        return;
+      }
+      request.auth = { user, token: found.token, via: found.via };
+      if (found.via === "cookie") {
+        request.csrfToken = csrfTokenFor(opts.sessionSecret, found.token);
+        if (!SAFE_METHODS.has(request.method)) {
+          const body = request.body as Record<string, unknown> | undefined;
+          const given = request.headers[CSRF_HEADER] ?? body?.[CSRF_FIELD];
+          if (
+            !checkCsrfToken(opts.sessionSecret, found.token, typeof given === "string" ? given : undefined)
+          ) {
+            throw new DomainError(
+              "forbidden",
+              "This form has expired or did not come from MovR; reload the page and try again.",
+            );
+          }
+        }
+      }
+    });
+  },
+  { name: "movr-auth" },
+);
+
+export function requireAuth(request: FastifyRequest): Auth {
+  if (!request.auth) throw new DomainError("unauthenticated", "Log in to do that.");
+  return request.auth;
+}

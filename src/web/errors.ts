@@ -1,0 +1,106 @@
+// One mapping from errors to HTTP: domain codes to statuses, framework errors to the contract's
+// shape, and anything unexpected to a 500 that says nothing about its cause.
+import type { FastifyError } from "fastify";
+import { DomainError, type ErrorCode, type FieldProblem } from "../shared/errors.ts";
+
+export const STATUS_OF: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  unsupported: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  unavailable: 503,
+  vehicle_unavailable: 409,
+  already_riding: 409,
+  ride_already_ended: 409,
+  username_taken: 409,
+  promo_code_already_applied: 409,
+  promo_code_expired: 409,
+  vehicle_in_use: 409,
+  promo_code_exists: 409,
+  location_already_logged: 409,
+};
+
+export interface HttpError {
+  status: number;
+  code: string;
+  message: string;
+  details?: FieldProblem[];
+  /** Seconds, for 429 and 503. */
+  retryAfter?: number;
+  /** True when the cause is ours, not the caller's: log it. */
+  internal: boolean;
+}
+
+export function toHttpError(err: unknown): HttpError {
+  if (err instanceof DomainError) {
+    const status = STATUS_OF[err.code];
+    return {
+      status,
+      code: err.code,
+      message: err.message,
+      ...(err.details ? { details: err.details } : {}),
+      ...(status === 503 ? { retryAfter: 1 } : {}),
+      internal: status >= 500,
+    };
+  }
+  const e = err as FastifyError & {
+    validation?: { instancePath?: string; message?: string; params?: Record<string, unknown> }[];
+  };
+  if (e.validation) {
+    const details = e.validation.map((v) => {
+      const extra = v.params?.additionalProperty ?? v.params?.missingProperty;
+      const path = `${e.validationContext ?? "body"}${v.instancePath.replaceAll("/", ".")}`;
+      return { field: extra ? `${path}.${String(extra)}` : path, problem: v.message ?? "is invalid" };
+    });
+    const first = details[0];
+    return {
+      status: 400,
+      code: "invalid_request",
+      message: first ? `The request is invalid: ${first.field} ${first.problem}.` : "The request is invalid.",
+      details,
+      internal: false,
+    };
+  }
+  if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+    return {
+      status: 413,
+      code: "payload_too_large",
+      message: "The request body is too large.",
+      internal: false,
+    };
+  }
+  if (e.statusCode === 429) {
+    return {
+      status: 429,
+      code: "rate_limited",
+      message: "Too many attempts; wait a minute and try again.",
+      retryAfter: 60,
+      internal: false,
+    };
+  }
+  if (typeof e.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500) {
+    // Malformed JSON, unsupported media type, empty body...: the framework's message is safe and plain.
+    const code =
+      e.statusCode === 404
+        ? "not_found"
+        : e.statusCode === 415
+          ? "unsupported_media_type"
+          : "invalid_request";
+    return { status: e.statusCode, code, message: sentence(e.message), internal: false };
+  }
+  return {
+    status: 500,
+    code: "internal",
+    message: "Something went wrong on our side; try again.",
+    internal: true,
+  };
+}
+
+function sentence(text: string): string {
+  const t = text.replace(
+    /^Body is not valid JSON but content-type is set to 'application\/json'$/,
+    "The body is not valid JSON",
+  );
+  return /[.!?]$/.test(t) ? t : `${t}.`;
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Test files share one PostgreSQL server; each uses its own database, but two cores is all we have.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
