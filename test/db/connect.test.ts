@@ -1,0 +1,125 @@
+// Connecting: URL schemes, TLS parameters, dialect detection, and one clear line on failure.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, databaseConfigFor, loadConfig } from "../../src/config.ts";
+import { openDatabase, parseServerUrl, redact } from "../../src/db/database.ts";
+import { DatabaseUnavailableError } from "../../src/shared/errors.ts";
+import { SERVER_URL } from "../support/databases.ts";
+
+describe("parseServerUrl", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "movr-tls-"));
+  const ca = path.join(dir, "ca.crt");
+  writeFileSync(ca, "-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n");
+
+  it("takes cockroachdb:// as PostgreSQL with the CockroachDB dialect and port 26257", () => {
+    const p = parseServerUrl("cockroachdb://root@db.example:/movr?sslmode=disable");
+    expect(p.forcedCockroach).toBe(true);
+    expect(p.host).toBe("db.example:26257");
+    expect(p.connectionString).toBe("postgresql://root@db.example:26257/movr");
+    expect(p.ssl).toBe(false);
+  });
+
+  it("loads the root certificate for verify-full and strips TLS parameters from the URL", () => {
+    const p = parseServerUrl(
+      `postgresql://u:secret@h:26257/movr?sslmode=verify-full&sslrootcert=${ca}&application_name=x`,
+    );
+    expect(p.connectionString).toBe("postgresql://u:secret@h:26257/movr?application_name=x");
+    expect(p.ssl).toMatchObject({ rejectUnauthorized: true });
+    expect(String((p.ssl as { ca: Buffer }).ca)).toContain("BEGIN CERTIFICATE");
+  });
+
+  it("names a missing certificate file", () => {
+    expect(() => parseServerUrl("postgresql://h/movr?sslmode=verify-full&sslrootcert=/nope/ca.crt")).toThrow(
+      /sslrootcert file "\/nope\/ca.crt" does not exist/,
+    );
+    expect(() => parseServerUrl(`postgresql://h/movr?sslmode=require&sslcert=${ca}`)).toThrow(/sslkey/);
+    expect(() => parseServerUrl("postgresql://h/movr?sslmode=sometimes")).toThrow(/sslmode "sometimes"/);
+  });
+
+  it("never prints a password", () => {
+    expect(redact("postgresql://me:hunter2@h/db")).toBe("postgresql://me:***@h/db");
+  });
+});
+
+describe("openDatabase", () => {
+  it("reports an unreachable server in one line naming the host", async () => {
+    const err = await openDatabase(databaseConfigFor("postgresql://postgres@127.0.0.1:1/movr", {})).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DatabaseUnavailableError);
+    expect((err as Error).message).toBe(
+      "Cannot reach the database at 127.0.0.1:1: connection refused (is the server running?)",
+    );
+  });
+
+  it("refuses an unknown scheme", async () => {
+    await expect(openDatabase(databaseConfigFor("mysql://h/db", {}))).rejects.toThrow(
+      /Unsupported database URL scheme/,
+    );
+  });
+
+  it("opens an embedded database in memory", async () => {
+    const db = await openDatabase(databaseConfigFor("memory://", {}));
+    expect(db).toMatchObject({ kind: "embedded", dialect: "postgres" });
+    await db.close();
+  });
+
+  it("persists an embedded database in its data directory", async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "movr-data-"));
+    const config = { ...databaseConfigFor(undefined, {}), dataDir };
+    const first = await openDatabase(config);
+    await first.exec("CREATE TABLE kept (x INT)");
+    await first.exec("INSERT INTO kept VALUES (7)");
+    await first.close();
+    const second = await openDatabase(config);
+    expect((await second.query<{ x: number }>("SELECT x FROM kept")).rows).toEqual([{ x: 7 }]);
+    expect(second.description).toContain(dataDir);
+    await second.close();
+  });
+
+  it.runIf(SERVER_URL)("detects PostgreSQL from SELECT version() and sets application_name", async () => {
+    const config = databaseConfigFor(SERVER_URL, {});
+    const db = await openDatabase({ ...config, pool: { ...config.pool, applicationName: "movr-test-app" } });
+    expect(db).toMatchObject({ kind: "server", dialect: "postgres" });
+    const r = await db.query<{ name: string }>("SELECT current_setting('application_name') AS name");
+    expect(r.rows[0]?.name).toBe("movr-test-app");
+    await db.close();
+  });
+});
+
+describe("loadConfig", () => {
+  it("has working defaults for the embedded database", () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ port: 3000, host: "127.0.0.1", demoData: true, sessionSecretGenerated: true });
+    expect(c.database.url).toBeUndefined();
+    expect(c.regions.map((r) => r.name)).toEqual(["us-east", "us-west", "europe-west"]);
+  });
+
+  it("names every bad variable", () => {
+    expect(() => loadConfig({ PORT: "http", DB_POOL_MAX: "0" })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: "http", DB_POOL_MAX: "0" })).toThrow(
+      /PORT.*DB_POOL_MAX|DB_POOL_MAX.*PORT/,
+    );
+    expect(() => loadConfig({ REGION: "mars" })).toThrow(/REGION "mars"/);
+    expect(() => loadConfig({ MOVR_REGIONS: "a=x;b=x" })).toThrow(/more than one region/);
+  });
+
+  it("requires a session secret against a server database, and no demo data there", () => {
+    expect(() => loadConfig({ DATABASE_URL: "postgresql://h/db" })).toThrow(/SESSION_SECRET/);
+    const c = loadConfig({ DATABASE_URL: "postgresql://h/db", SESSION_SECRET: "s".repeat(32) });
+    expect(c.demoData).toBe(false);
+  });
+
+  it("reads a region map from MOVR_REGIONS", () => {
+    const c = loadConfig({
+      MOVR_REGIONS: "us-central=chicago,detroit; us-east=new york",
+      REGION: "us-central",
+    });
+    expect(c.regions).toEqual([
+      { name: "us-central", cities: ["chicago", "detroit"] },
+      { name: "us-east", cities: ["new york"] },
+    ]);
+  });
+});
