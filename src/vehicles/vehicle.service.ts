@@ -31,6 +31,13 @@ import {
   type VehicleType,
 } from "./vehicle.table.ts";
 
+/** What a vehicle form may offer, so callers need not reach into the table module for the lists. */
+export const VEHICLE_CHOICES = {
+  types: VEHICLE_TYPES,
+  statuses: VEHICLE_STATUSES,
+  colors: VEHICLE_COLORS,
+} as const;
+
 export interface Vehicle {
   id: string;
   city: string;
