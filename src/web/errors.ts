@@ -45,6 +45,7 @@ export function toHttpError(err: unknown): HttpError {
     };
   }
   const e = err as FastifyError & {
+    retryAfter?: unknown;
     validation?: { instancePath?: string; message?: string; params?: Record<string, unknown> }[];
   };
   if (e.validation) {
@@ -75,7 +76,8 @@ export function toHttpError(err: unknown): HttpError {
       status: 429,
       code: "rate_limited",
       message: "Too many attempts; wait a minute and try again.",
-      retryAfter: 60,
+      // The rate limiter knows when its window ends; a minute is the longest it can be.
+      retryAfter: typeof e.retryAfter === "number" && e.retryAfter > 0 ? Math.ceil(e.retryAfter) : 60,
       internal: false,
     };
   }

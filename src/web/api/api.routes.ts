@@ -1,11 +1,56 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AuthContext } from "../../auth/auth.service.ts";
+import { regionOfCity } from "../../cities/region.config.ts";
 import type { AppConfig } from "../../config.ts";
+import { authRoutes } from "./auth.routes.ts";
+import { promoCodeRoutes } from "./promo-code.routes.ts";
+import { regionRoutes } from "./region.routes.ts";
+import { rideRoutes } from "./ride.routes.ts";
+import { apiValidatorCompiler } from "./validator.ts";
+import { vehicleRoutes } from "./vehicle.routes.ts";
 
 export interface RouteOptions {
   config: AppConfig;
   ctx: AuthContext;
 }
 
+/** Where a city-scoped route finds its city, for the `x-movr-region` response header. */
+export type CityFrom = "params" | "body" | "caller";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    cityFrom?: CityFrom;
+  }
+}
+
+export const REGION_HEADER = "x-movr-region";
+
+function cityOf(request: FastifyRequest, from: CityFrom | undefined): unknown {
+  switch (from) {
+    case "params":
+      return (request.params as Record<string, unknown> | undefined)?.city;
+    case "body":
+      return (request.body as Record<string, unknown> | undefined)?.city;
+    case "caller":
+      return request.auth?.user.city;
+    default:
+      return undefined;
+  }
+}
+
 /** The JSON API of shared/spec/api.md, one file per feature. */
-export async function apiRoutes(_app: FastifyInstance, _opts: RouteOptions): Promise<void> {}
+export async function apiRoutes(app: FastifyInstance, opts: RouteOptions): Promise<void> {
+  app.setValidatorCompiler(apiValidatorCompiler);
+  // Clients (and the load balancer in front of a multi-region deployment) see which region
+  // owns the data they touched; errors carry it too, so a misrouted client can tell.
+  app.addHook("onSend", async (request, reply) => {
+    const city = cityOf(request, request.routeOptions.config.cityFrom);
+    const region = typeof city === "string" ? regionOfCity(opts.config.regions, city) : undefined;
+    if (region) void reply.header(REGION_HEADER, region);
+  });
+  // Not `opts` itself: it carries this plugin's prefix, which children would add again.
+  const shared: RouteOptions = { config: opts.config, ctx: opts.ctx };
+  for (const routes of [authRoutes, regionRoutes, vehicleRoutes, rideRoutes, promoCodeRoutes]) {
+    await app.register(routes, shared);
+  }
+}

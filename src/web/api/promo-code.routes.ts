@@ -1,0 +1,73 @@
+// Promo codes: the unexpired ones (public), and applying one to one's account.
+import type { FastifyInstance } from "fastify";
+import { applyPromoCode, listPromoCodes, listUserPromoCodes } from "../../promo-codes/promo-code.service.ts";
+import { LIMITS } from "../../shared/validation.ts";
+import { requireAuth } from "../auth.plugin.ts";
+import type { RouteOptions } from "./api.routes.ts";
+import { appliedPromoCodeSchema, errors, object, promoCodeSchema, text } from "./schemas.ts";
+import { appliedPromoCodeJson, promoCodeJson } from "./serialize.ts";
+
+const tags = ["promo codes"];
+const bearer = [{ bearer: [] }];
+// The contract has no pagination here; the service's ceiling keeps the answer bounded.
+const MAX_LISTED = 1000;
+
+export async function promoCodeRoutes(app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
+  app.get(
+    "/promo-codes",
+    {
+      schema: {
+        tags,
+        summary: "The unexpired promo codes",
+        response: { 200: object({ promoCodes: { type: "array", items: promoCodeSchema } }), ...errors() },
+      },
+    },
+    async () => ({ promoCodes: (await listPromoCodes(ctx, MAX_LISTED)).map(promoCodeJson) }),
+  );
+
+  app.post<{ Body: { code: string } }>(
+    "/me/promo-codes",
+    {
+      config: { cityFrom: "caller" },
+      schema: {
+        tags,
+        summary: "Apply a promo code to the caller's account (once per code)",
+        security: bearer,
+        body: object({ code: text(LIMITS.promoCode, { pattern: "^[A-Za-z0-9_-]+$" }) }),
+        response: {
+          201: object({ promoCode: appliedPromoCodeSchema }),
+          ...errors(401, 403, 404, 409),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { user } = requireAuth(request);
+      const applied = await applyPromoCode(ctx, {
+        city: user.city,
+        userId: user.id,
+        code: request.body.code,
+      });
+      return reply.status(201).send({ promoCode: appliedPromoCodeJson(applied) });
+    },
+  );
+
+  app.get(
+    "/me/promo-codes",
+    {
+      config: { cityFrom: "caller" },
+      schema: {
+        tags,
+        summary: "The promo codes applied to the caller's account",
+        security: bearer,
+        response: {
+          200: object({ promoCodes: { type: "array", items: appliedPromoCodeSchema } }),
+          ...errors(401),
+        },
+      },
+    },
+    async (request) => {
+      const { user } = requireAuth(request);
+      return { promoCodes: (await listUserPromoCodes(ctx, user.city, user.id)).map(appliedPromoCodeJson) };
+    },
+  );
+}

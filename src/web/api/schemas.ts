@@ -1,0 +1,120 @@
+// JSON schemas of the API: request shapes (validated) and response shapes (serialized, and
+// published in the OpenAPI document). Inline on purpose, so each route's document stands alone.
+import { VEHICLE_CHOICES } from "../../vehicles/vehicle.service.ts";
+
+const str = { type: "string" } as const;
+const nullableStr = { type: ["string", "null"] } as const;
+const dateTime = { type: "string", format: "date-time" } as const;
+const nullableDateTime = { type: ["string", "null"], format: "date-time" } as const;
+
+export const uuid = { type: "string", format: "uuid", maxLength: 36 } as const;
+
+export function text(maxLength: number, extra: Record<string, unknown> = {}) {
+  return { type: "string", minLength: 1, maxLength, ...extra } as const;
+}
+
+/** Cities as path segments or body fields: only the ones this deployment serves. */
+export function city(cities: readonly string[]) {
+  return { type: "string", maxLength: 100, enum: [...cities] } as const;
+}
+
+export const cursor = {
+  type: "string",
+  maxLength: 300,
+  pattern: "^[A-Za-z0-9_-]+$",
+  description: "Opaque cursor: the `next` of the previous page.",
+} as const;
+
+export const limit = { type: "integer", minimum: 1, maximum: 100, default: 25 } as const;
+
+export function object(properties: Record<string, unknown>, required: string[] = Object.keys(properties)) {
+  return { type: "object", additionalProperties: false, required, properties } as const;
+}
+
+export const userSchema = object({
+  id: uuid,
+  city: str,
+  name: nullableStr,
+  username: nullableStr,
+  email: nullableStr,
+  isOwner: { type: "boolean" },
+});
+
+export const vehicleSchema = object({
+  id: uuid,
+  city: str,
+  type: { type: ["string", "null"], enum: [...VEHICLE_CHOICES.types, null] },
+  ownerId: { type: ["string", "null"], format: "uuid" },
+  status: { type: ["string", "null"], enum: [...VEHICLE_CHOICES.statuses, null] },
+  location: nullableStr,
+  color: nullableStr,
+  brand: nullableStr,
+  createdAt: nullableDateTime,
+});
+
+export const rideSchema = object({
+  id: uuid,
+  city: str,
+  vehicleId: { type: ["string", "null"], format: "uuid" },
+  riderId: { type: ["string", "null"], format: "uuid" },
+  startLocation: nullableStr,
+  endLocation: nullableStr,
+  startedAt: nullableDateTime,
+  endedAt: nullableDateTime,
+  durationSeconds: { type: ["integer", "null"] },
+  revenue: { type: ["string", "null"], pattern: "^-?\\d+\\.\\d{2}$", example: "12.35" },
+});
+
+export const pathPointSchema = object({
+  lat: { type: ["number", "null"] },
+  long: { type: ["number", "null"] },
+  at: dateTime,
+});
+
+export const promoCodeSchema = object({
+  code: str,
+  description: nullableStr,
+  discountPercent: { type: ["integer", "null"] },
+  createdAt: nullableDateTime,
+  expiresAt: nullableDateTime,
+});
+
+export const appliedPromoCodeSchema = object({
+  ...promoCodeSchema.properties,
+  appliedAt: nullableDateTime,
+  usageCount: { type: "integer" },
+});
+
+const errorSchema = object({
+  error: object(
+    {
+      code: str,
+      message: str,
+      details: {
+        type: "array",
+        items: object({ field: str, problem: str }),
+      },
+    },
+    ["code", "message"],
+  ),
+});
+
+const ERROR_WHEN: Record<number, string> = {
+  400: "invalid_request: malformed JSON, wrong types, missing or unknown fields, bad UUID, unknown city",
+  401: "unauthenticated: no or invalid session/token",
+  403: "forbidden: not the owner/rider of that resource, or CSRF failure",
+  404: "not_found",
+  409: "a conflict; `error.code` says which",
+  413: "payload_too_large",
+  429: "rate_limited; see Retry-After",
+  500: "internal",
+  503: "unavailable: database unreachable or retries exhausted; see Retry-After",
+};
+
+/** Error responses of a route: the common ones (400, 413, 500, 503) plus those given. */
+export function errors(...statuses: number[]): Record<number, unknown> {
+  const all = [...new Set([400, 413, 500, 503, ...statuses])];
+  return Object.fromEntries(all.map((s) => [s, { ...errorSchema, description: ERROR_WHEN[s] ?? "error" }]));
+}
+
+export const noContent = { type: "null", description: "No content." } as const;

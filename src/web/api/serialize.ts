@@ -1,0 +1,68 @@
+// Service objects to the contract's JSON: dates as ISO-8601 UTC strings, money as decimal
+// strings, and only the fields the contract names (never `active`, a hash or a card number).
+import type { AppliedPromoCode, PromoCode } from "../../promo-codes/promo-code.service.ts";
+import type { PathPoint, Ride } from "../../rides/ride.service.ts";
+import type { User } from "../../users/user.service.ts";
+import type { Vehicle } from "../../vehicles/vehicle.service.ts";
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export interface UserJson {
+  id: string;
+  city: string;
+  name: string | null;
+  username: string | null;
+  email: string | null;
+  isOwner: boolean;
+}
+
+export function userJson(u: User): UserJson {
+  return { id: u.id, city: u.city, name: u.name, username: u.username, email: u.email, isOwner: u.isOwner };
+}
+
+export function vehicleJson(v: Vehicle) {
+  return {
+    id: v.id,
+    city: v.city,
+    type: v.type,
+    ownerId: v.ownerId,
+    status: v.status,
+    location: v.location,
+    color: v.color,
+    brand: v.brand,
+    createdAt: iso(v.createdAt),
+  };
+}
+
+export function rideJson(r: Ride) {
+  return {
+    id: r.id,
+    city: r.city,
+    vehicleId: r.vehicleId,
+    riderId: r.riderId,
+    startLocation: r.startLocation,
+    endLocation: r.endLocation,
+    startedAt: iso(r.startedAt),
+    endedAt: iso(r.endedAt),
+    durationSeconds: r.durationSeconds,
+    revenue: r.revenue,
+  };
+}
+
+export function pathPointJson(p: PathPoint) {
+  return { lat: p.lat, long: p.long, at: p.at.toISOString() };
+}
+
+export function promoCodeJson(p: PromoCode) {
+  return {
+    code: p.code,
+    description: p.description,
+    discountPercent: p.discountPercent,
+    createdAt: iso(p.createdAt),
+    expiresAt: iso(p.expiresAt),
+  };
+}
+
+export function appliedPromoCodeJson(p: AppliedPromoCode) {
+  return { ...promoCodeJson(p), appliedAt: iso(p.appliedAt), usageCount: p.usageCount };
+}
