@@ -11,7 +11,7 @@ import type { AuthContext } from "../auth/auth.service.ts";
 import type { AppConfig } from "../config.ts";
 import { apiRoutes } from "./api/api.routes.ts";
 import { authPlugin } from "./auth.plugin.ts";
-import { toHttpError } from "./errors.ts";
+import { sendHttpError, toHttpError } from "./errors.ts";
 import { pageRoutes } from "./pages/pages.routes.ts";
 
 export interface AppDeps {
@@ -31,6 +31,8 @@ export async function buildApp({ config, ctx, logger }: AppDeps): Promise<Fastif
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false } },
     return503OnClosing: true,
+    // Router errors (bad percent-encoding, over-long path segments) bypass setErrorHandler.
+    frameworkErrors: (err, request, reply) => sendHttpError(err, request, reply),
   });
 
   await app.register(cookie);

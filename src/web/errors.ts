@@ -1,6 +1,6 @@
 // One mapping from errors to HTTP: domain codes to statuses, framework errors to the contract's
 // shape, and anything unexpected to a 500 that says nothing about its cause.
-import type { FastifyError } from "fastify";
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { DomainError, type ErrorCode, type FieldProblem } from "../shared/errors.ts";
 
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -63,6 +63,18 @@ export function toHttpError(err: unknown): HttpError {
       internal: false,
     };
   }
+  if (e.code === "FST_ERR_MAX_PARAM_LENGTH" || e.code === "FST_ERR_BAD_URL") {
+    // The router's own errors: the path cannot even be matched to a route's parameters.
+    const problem =
+      e.code === "FST_ERR_BAD_URL" ? "is not validly percent-encoded" : "has a segment that is too long";
+    return {
+      status: 400,
+      code: "invalid_request",
+      message: `The request is invalid: the path ${problem}.`,
+      details: [{ field: "params", problem }],
+      internal: false,
+    };
+  }
   if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
     return {
       status: 413,
@@ -105,4 +117,14 @@ function sentence(text: string): string {
     "The body is not valid JSON",
   );
   return /[.!?]$/.test(t) ? t : `${t}.`;
+}
+
+/** Sends any error in the contract's shape; for errors raised where setErrorHandler does not reach. */
+export function sendHttpError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const e = toHttpError(err);
+  if (e.internal) request.log.error({ err }, "request failed");
+  if (e.retryAfter) void reply.header("retry-after", String(e.retryAfter));
+  void reply.status(e.status).send({
+    error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) },
+  });
 }
