@@ -56,14 +56,12 @@ export async function buildApp({ config, ctx, logger }: AppDeps): Promise<Fastif
     });
   });
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .status(404)
-      .send({
-        error: {
-          code: "not_found",
-          message: `There is nothing at ${request.method} ${request.url.split("?")[0]}.`,
-        },
-      }),
+    reply.status(404).send({
+      error: {
+        code: "not_found",
+        message: `There is nothing at ${request.method} ${request.url.split("?")[0]}.`,
+      },
+    }),
   );
   app.addHook("onSend", async (request, reply) => {
     void reply.header("x-request-id", request.id);
