@@ -1,5 +1,68 @@
+// The server-rendered pages for browsers. An encapsulated plugin: its error handler and headers
+// apply to the pages only, while the JSON API keeps its own.
 import type { FastifyInstance } from "fastify";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import type { RouteOptions } from "../api/api.routes.ts";
+import { authPages } from "./auth.pages.ts";
+import { HIDDEN, type PageDeps } from "./page.deps.ts";
+import { pageErrorHandler } from "./page.errors.ts";
+import { createEta, VIEWS_DIR } from "./page.view.ts";
+import { promoCodePages } from "./promo-code.pages.ts";
+import { ridePages } from "./ride.pages.ts";
+import { userPages } from "./user.pages.ts";
+import { vehiclePages } from "./vehicle.pages.ts";
 
-/** The server-rendered pages. */
-export async function pageRoutes(_app: FastifyInstance, _opts: RouteOptions): Promise<void> {}
+/** No inline script or style and nothing from elsewhere: an injected tag could do nothing. */
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join("; ");
+
+const ASSETS = {
+  "movr.css": "text/css; charset=utf-8",
+  "movr.js": "text/javascript; charset=utf-8",
+  "favicon.svg": "image/svg+xml",
+} as const;
+
+export async function pageRoutes(app: FastifyInstance, { config, ctx }: RouteOptions): Promise<void> {
+  const deps: PageDeps = { config, ctx, eta: createEta() };
+
+  app.setErrorHandler(pageErrorHandler(deps.eta, config));
+  app.addHook("onSend", async (_request, reply) => {
+    void reply.header("content-security-policy", CSP);
+    void reply.header("x-content-type-options", "nosniff");
+    void reply.header("x-frame-options", "DENY");
+    void reply.header("referrer-policy", "same-origin");
+    // Pages show one rider's data: no shared cache may keep them.
+    if (!reply.hasHeader("cache-control")) void reply.header("cache-control", "no-store");
+  });
+
+  // Read once at start-up: small, and a missing file should fail the start, not a page view.
+  const assets = await Promise.all(
+    Object.entries(ASSETS).map(async ([name, type]) => ({
+      name,
+      type,
+      body: await readFile(path.join(VIEWS_DIR, name)),
+    })),
+  );
+  for (const asset of assets) {
+    app.get(`/assets/${asset.name}`, { schema: HIDDEN }, async (_request, reply) =>
+      reply
+        .header("content-type", asset.type)
+        .header("cache-control", "public, max-age=3600")
+        .send(asset.body),
+    );
+  }
+
+  await authPages(app, deps);
+  await vehiclePages(app, deps);
+  await ridePages(app, deps);
+  await userPages(app, deps);
+  await promoCodePages(app, deps);
+}

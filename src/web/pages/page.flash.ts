@@ -1,0 +1,69 @@
+// Post/Redirect/Get: a form's outcome travels to the next page in a short-lived cookie, with the
+// values the user typed when the outcome was an error, so the form comes back filled in.
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { AppConfig } from "../../config.ts";
+import { clearCookie, cookieOptions, FLASH_COOKIE } from "./page.cookies.ts";
+
+export interface Flash {
+  kind: "success" | "error";
+  text: string;
+  /** Form values to put back (never passwords). */
+  form?: Record<string, string>;
+}
+
+const MAX_TEXT = 600;
+const MAX_VALUE = 300;
+
+function encode(flash: Flash): string {
+  const form = flash.form
+    ? Object.fromEntries(Object.entries(flash.form).map(([k, v]) => [k, v.slice(0, MAX_VALUE)]))
+    : undefined;
+  const safe: Flash = { kind: flash.kind, text: flash.text.slice(0, MAX_TEXT), ...(form ? { form } : {}) };
+  return Buffer.from(JSON.stringify(safe)).toString("base64url");
+}
+
+/** The cookie is not signed, so its contents are checked like any other input. */
+function decode(value: string): Flash | null {
+  try {
+    const raw = JSON.parse(Buffer.from(value, "base64url").toString("utf8")) as unknown;
+    if (typeof raw !== "object" || raw === null) return null;
+    const { kind, text, form } = raw as Record<string, unknown>;
+    if ((kind !== "success" && kind !== "error") || typeof text !== "string") return null;
+    const values: Record<string, string> = {};
+    if (typeof form === "object" && form !== null) {
+      for (const [k, v] of Object.entries(form)) if (typeof v === "string") values[k] = v.slice(0, MAX_VALUE);
+    }
+    return { kind, text: text.slice(0, MAX_TEXT), form: values };
+  } catch {
+    return null;
+  }
+}
+
+export function setFlash(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  config: AppConfig,
+  flash: Flash,
+): void {
+  void reply.setCookie(FLASH_COOKIE, encode(flash), cookieOptions(config, request, 120));
+}
+
+/** Reads the message for this page and clears it, so a reload does not show it twice. */
+export function takeFlash(request: FastifyRequest, reply: FastifyReply, config: AppConfig): Flash | null {
+  const value = request.cookies[FLASH_COOKIE];
+  if (value === undefined) return null;
+  clearCookie(reply, request, config, FLASH_COOKIE);
+  return decode(value);
+}
+
+/** 303: the browser follows with a GET, so reloading the next page never re-submits the form. */
+export function redirectWith(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  config: AppConfig,
+  location: string,
+  flash: Flash,
+): FastifyReply {
+  setFlash(reply, request, config, flash);
+  return reply.redirect(location, 303);
+}
