@@ -45,9 +45,7 @@ export async function vehiclePages(app: FastifyInstance, { config, ctx, eta }: P
         vehicles: page.vehicles.map((v) => ({
           id: v.id,
           name: vehicleName(v),
-          type: v.type ?? "—",
-          color: v.color ?? "—",
-          brand: v.brand ?? "—",
+          color: v.color ?? "none",
           location: v.location ?? "—",
           status: v.status ?? "unknown",
           statusLabel: statusLabel(v.status),
