@@ -202,6 +202,19 @@ describe(`pages in Chromium on ${target.name}`, () => {
     await page.waitForURL(`${base}/vehicles?city=washington+dc`);
     expect(await page.locator("h1").innerText()).toBe("Vehicles in Washington DC");
 
+    // Removing a vehicle asks first; accepting the question posts the form.
+    await page.getByRole("link", { name: "Profile" }).click();
+    const asked: string[] = [];
+    page.once("dialog", (d) => {
+      asked.push(d.message());
+      void d.accept();
+    });
+    await page.getByTestId("my-vehicles").getByRole("button", { name: "Remove" }).click();
+    await page.waitForURL(`${base}/profile`);
+    expect(asked).toEqual(["Take this vehicle off MovR?"]);
+    expect(await flash()).toBe("The vehicle is off MovR now.");
+    expect(await page.getByTestId("my-vehicles").count()).toBe(0);
+
     await page.getByRole("button", { name: "Log out" }).click();
     await page.waitForURL(`${base}/login`);
     expect(await flash()).toBe("You have logged out.");

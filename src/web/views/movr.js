@@ -1,3 +1,4 @@
+/* global document, window */
 // Small comforts when JavaScript runs; every page works without it.
 "use strict";
 document.addEventListener("DOMContentLoaded", function () {
@@ -6,44 +7,14 @@ document.addEventListener("DOMContentLoaded", function () {
     select.addEventListener("change", function () {
       if (select.form) select.form.requestSubmit();
     });
-    // Coming back with the Back button shows the page as it was left: buttons usable again.
-    window.addEventListener("pageshow", function () {
-      document.querySelectorAll("button[disabled]").forEach(function (b) {
-        b.disabled = false;
-      });
-    });
-  });
-  // Coming back with the Back button shows the page as it was left: buttons usable again.
-  window.addEventListener("pageshow", function () {
-    document.querySelectorAll("button[disabled]").forEach(function (b) {
-      b.disabled = false;
-    });
   });
   document.querySelectorAll("[data-js-hide]").forEach(function (el) {
     el.hidden = true;
-  });
-  // Coming back with the Back button shows the page as it was left: buttons usable again.
-  window.addEventListener("pageshow", function () {
-    document.querySelectorAll("button[disabled]").forEach(function (b) {
-      b.disabled = false;
-    });
   });
   // Ask once more before something that cannot be undone.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
-    });
-    // Coming back with the Back button shows the page as it was left: buttons usable again.
-    window.addEventListener("pageshow", function () {
-      document.querySelectorAll("button[disabled]").forEach(function (b) {
-        b.disabled = false;
-      });
-    });
-  });
-  // Coming back with the Back button shows the page as it was left: buttons usable again.
-  window.addEventListener("pageshow", function () {
-    document.querySelectorAll("button[disabled]").forEach(function (b) {
-      b.disabled = false;
     });
   });
   // A second click on a slow form would only post it twice.
@@ -53,24 +24,6 @@ document.addEventListener("DOMContentLoaded", function () {
       form.querySelectorAll("button[type='submit']").forEach(function (b) {
         b.disabled = true;
       });
-      // Coming back with the Back button shows the page as it was left: buttons usable again.
-      window.addEventListener("pageshow", function () {
-        document.querySelectorAll("button[disabled]").forEach(function (b) {
-          b.disabled = false;
-        });
-      });
-    });
-    // Coming back with the Back button shows the page as it was left: buttons usable again.
-    window.addEventListener("pageshow", function () {
-      document.querySelectorAll("button[disabled]").forEach(function (b) {
-        b.disabled = false;
-      });
-    });
-  });
-  // Coming back with the Back button shows the page as it was left: buttons usable again.
-  window.addEventListener("pageshow", function () {
-    document.querySelectorAll("button[disabled]").forEach(function (b) {
-      b.disabled = false;
     });
   });
 });
