@@ -137,3 +137,20 @@ export function databaseConfigFor(url: string | undefined, env: Env = process.en
   const base = loadConfig({ ...env, DATABASE_URL: undefined, SESSION_SECRET: undefined });
   return { ...base.database, url };
 }
+
+/** What the command-line tool needs from the environment: where the database is, and the regions. */
+export interface ToolConfig {
+  /** `url` is DATABASE_URL, or undefined for the embedded database in `dataDir`. */
+  database: DatabaseConfig;
+  regions: RegionMap;
+}
+
+/**
+ * The `movr` tool's configuration. Unlike loadConfig it does not ask for SESSION_SECRET when
+ * DATABASE_URL names a server: the tool serves no sessions.
+ */
+export function loadToolConfig(env: Env = process.env): ToolConfig {
+  const base = loadConfig({ ...env, DATABASE_URL: undefined, SESSION_SECRET: undefined });
+  const url = env.DATABASE_URL === undefined || env.DATABASE_URL === "" ? undefined : env.DATABASE_URL;
+  return { database: { ...base.database, url }, regions: base.regions };
+}

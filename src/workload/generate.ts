@@ -1,5 +1,6 @@
-// Deterministic MovR data: the same options and seed give the same rows. Unlike the reference
-// generators, every `in_use` vehicle has the active ride that explains it.
+// Deterministic MovR data: the same options, seed and `now` give the same rows. Unlike the
+// reference generators, every `in_use` vehicle has the active ride that explains it, and each
+// table gets exactly the number of rows asked for, spread evenly over the cities.
 import { centsToDecimal } from "../rides/ride.fare.ts";
 import { VEHICLE_COLORS, VEHICLE_TYPES, type VehicleStatus } from "../vehicles/vehicle.table.ts";
 import { Rng } from "./random.ts";
@@ -46,6 +47,16 @@ const LAST = [
 ];
 const STREETS = ["Main St", "Oak Ave", "Pine St", "Maple Dr", "Cedar Ln", "Elm St", "Harbor Way", "Park Pl"];
 const BRANDS = ["Merida", "Fuji", "Cervelo", "Pinarello", "Santa Cruz", "Kona", "Schwinn"];
+/** Generated promo codes are PREFIX_nnnnnn (n = index, six digits). */
+export const PROMO_PREFIXES = ["SAVE", "RIDE", "MOVR", "SPRING", "CITY"] as const;
+
+/**
+ * A pivot for the workload's `code > pivot ORDER BY code LIMIT 1` pick: shaped like the
+ * generated codes, so picks spread over them (a random UUID would sort before or after them all).
+ */
+export function promoCodePivot(rng: Rng): string {
+  return `${rng.pick(PROMO_PREFIXES)}_${String(rng.int(0, 999)).padStart(6, "0")}`;
+}
 
 /** Spreads `total` over `parts` as evenly as possible (the first ones get the remainder). */
 export function spread(total: number, parts: number): number[] {
@@ -95,6 +106,8 @@ export function generate(o: GenerateOptions): Generated {
   const vehicleCounts = spread(o.vehicles, o.cities.length);
   const rideCounts = spread(o.rides, o.cities.length);
 
+  const historyCounts = spread(o.histories, o.cities.length);
+
   o.cities.forEach((city, ci) => {
     const cityUsers = Array.from({ length: userCounts[ci]! }, () => ({
       id: rng.uuid(),
@@ -107,6 +120,9 @@ export function generate(o: GenerateOptions): Generated {
     out.users.push(...cityUsers);
     if (cityUsers.length === 0) return;
     const cityVehicles: Generated["vehicles"] = [];
+    const cityRides: Generated["rides"] = [];
+    // Active rides count towards the city's rides: the table gets exactly what was asked for.
+    const rideBudget = rideCounts[ci]!;
     const idleRiders = [...cityUsers];
     for (let i = 0; i < vehicleCounts[ci]!; i++) {
       const owner = rng.pick(cityUsers);
@@ -114,8 +130,10 @@ export function generate(o: GenerateOptions): Generated {
       const type = rng.pick(VEHICLE_TYPES);
       const roll = rng.next();
       let status: VehicleStatus = roll < 0.4 ? "available" : roll < 0.95 ? "in_use" : "lost";
-      // In use means in a ride: only while a rider is free to be riding it.
-      if (status === "in_use" && idleRiders.length === 0) status = "available";
+      // In use means in a ride: only while a rider is free to be riding it, and rides are left.
+      if (status === "in_use" && (idleRiders.length === 0 || cityRides.length >= rideBudget)) {
+        status = "available";
+      }
       const vehicle = {
         id: rng.uuid(),
         city,
@@ -129,7 +147,7 @@ export function generate(o: GenerateOptions): Generated {
       cityVehicles.push(vehicle);
       if (status === "in_use") {
         const rider = idleRiders.splice(rng.int(0, idleRiders.length - 1), 1)[0]!;
-        out.rides.push({
+        cityRides.push({
           id: rng.uuid(),
           city,
           vehicleCity: city,
@@ -145,9 +163,9 @@ export function generate(o: GenerateOptions): Generated {
     }
     out.vehicles.push(...cityVehicles);
     if (cityVehicles.length === 0) return;
-    for (let i = 0; i < rideCounts[ci]!; i++) {
+    while (cityRides.length < rideBudget) {
       const start = nowMs - rng.int(2 * 3600, 30 * 86_400) * 1000;
-      out.rides.push({
+      cityRides.push({
         id: rng.uuid(),
         city,
         vehicleCity: city,
@@ -160,25 +178,25 @@ export function generate(o: GenerateOptions): Generated {
         revenue: centsToDecimal(rng.int(0, 10_000)),
       });
     }
-  });
-
-  if (out.rides.length > 0) {
-    for (let i = 0; i < o.histories; i++) {
-      const ride = out.rides[i % out.rides.length]!;
+    out.rides.push(...cityRides);
+    if (cityRides.length === 0) return;
+    for (let i = 0; i < historyCounts[ci]!; i++) {
+      const ride = cityRides[i % cityRides.length]!;
       out.histories.push({
-        city: ride.city,
+        city,
         rideId: ride.id,
         // Spaced a second apart per ride, so the (city, ride_id, timestamp) key never repeats.
-        timestamp: new Date(ride.startTime.getTime() + Math.floor(i / out.rides.length) * 1000),
+        timestamp: new Date(ride.startTime.getTime() + Math.floor(i / cityRides.length) * 1000),
         lat: rng.int(-90_000, 90_000) / 1000,
         long: rng.int(-180_000, 180_000) / 1000,
       });
     }
-  }
+  });
+
   for (let i = 0; i < o.promoCodes; i++) {
     const created = nowMs - rng.int(1, 30) * 86_400_000;
     out.promoCodes.push({
-      code: `${rng.pick(["SAVE", "RIDE", "MOVR", "SPRING", "CITY"])}_${String(i).padStart(6, "0")}`,
+      code: `${rng.pick(PROMO_PREFIXES)}_${String(i).padStart(6, "0")}`,
       description: `${rng.pick(["Welcome", "Weekend", "Commuter", "Holiday"])} discount`,
       creationTime: new Date(created),
       // Mostly valid for a while yet; a few already expired, as in real data.

@@ -1,5 +1,8 @@
 // Loads generated data in batches of multi-row INSERTs, each batch its own retried transaction:
-// small enough for CockroachDB's transaction limits, large enough to be fast.
+// small enough for CockroachDB's transaction limits, large enough to be fast. Tables are loaded
+// parents first (foreign keys); the batches of one table may run on several connections at once.
+import type { Database } from "../db/database.ts";
+import { loadMigrations, type Migration } from "../db/migrate.ts";
 import { runTransaction } from "../db/transaction.ts";
 import { promoCodes } from "../promo-codes/promo-code.table.ts";
 import { rides, vehicleLocationHistories } from "../rides/ride.table.ts";
@@ -8,7 +11,7 @@ import { requireCity } from "../shared/validation.ts";
 import { users } from "../users/user.table.ts";
 import { vehicles } from "../vehicles/vehicle.table.ts";
 import { generate, type GenerateOptions } from "./generate.ts";
-import { insertRows } from "./load.repository.ts";
+import { dropTables, insertRows } from "./load.repository.ts";
 
 export const LOAD_TABLES = [
   "users",
@@ -18,6 +21,9 @@ export const LOAD_TABLES = [
   "promo_codes",
 ] as const;
 export type LoadTable = (typeof LOAD_TABLES)[number];
+
+/** Rows per INSERT: about 5,000 bind parameters, far below CockroachDB's and PostgreSQL's limits. */
+export const DEFAULT_BATCH_SIZE = 500;
 
 export interface LoadProgress {
   table: LoadTable;
@@ -30,14 +36,21 @@ export interface LoadResult {
   rows: number;
 }
 
+export interface LoadOptions extends GenerateOptions {
+  batchSize?: number;
+  /** Batches of one table in flight at once (at most the pool's size is useful). Default 1. */
+  concurrency?: number;
+}
+
 export async function loadData(
   ctx: MovrContext,
-  options: GenerateOptions & { batchSize?: number },
+  options: LoadOptions,
   onProgress: (p: LoadProgress) => void = () => undefined,
 ): Promise<LoadResult> {
   options.cities.forEach((c) => requireCity(ctx.cities, c));
   const data = generate(options);
-  const batchSize = options.batchSize ?? 500;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const concurrency = Math.max(1, options.concurrency ?? 1);
   const inserted = Object.fromEntries(LOAD_TABLES.map((t) => [t, 0])) as Record<LoadTable, number>;
   const plan: [LoadTable, Parameters<typeof insertRows>[1], object[]][] = [
     ["users", users, data.users],
@@ -47,11 +60,42 @@ export async function loadData(
     ["promo_codes", promoCodes, data.promoCodes],
   ];
   for (const [name, table, rows] of plan) {
-    for (let i = 0; i < rows.length; i += batchSize) {
-      const batch = rows.slice(i, i + batchSize);
-      inserted[name] += await runTransaction(ctx.database, (tx) => insertRows(tx, table, batch as never[]));
-      onProgress({ table: name, done: Math.min(i + batchSize, rows.length), total: rows.length });
-    }
+    let next = 0;
+    let done = 0;
+    const worker = async () => {
+      while (next < rows.length) {
+        const batch = rows.slice(next, next + batchSize);
+        next += batch.length;
+        const n = await runTransaction(ctx.database, (tx) => insertRows(tx, table, batch as never[]));
+        // Not `inserted[name] += await ...`: that reads the total before awaiting and loses updates.
+        inserted[name] += n;
+        done += batch.length;
+        onProgress({ table: name, done, total: rows.length });
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
   }
   return { inserted, rows: Object.values(inserted).reduce((a, b) => a + b, 0) };
+}
+
+/** The ledger our migrator keeps (src/db/migrate.ts). */
+export const MIGRATIONS_LEDGER = "movr_schema_migrations";
+
+/** Every table our migrations create, in creation order. */
+export function migratedTables(migrations: Migration[] = loadMigrations()): string[] {
+  const names: string[] = [];
+  for (const m of migrations) {
+    for (const statement of m.statements) {
+      const match = /^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"?([a-z_][a-z0-9_]*)"?/i.exec(statement);
+      if (match?.[1] && !names.includes(match[1])) names.push(match[1]);
+    }
+  }
+  return names;
+}
+
+/** `movr load --drop`: every migrated table, children first, then the ledger, so migrate starts over. */
+export async function dropMovrTables(database: Database): Promise<string[]> {
+  const names = [...migratedTables().reverse(), MIGRATIONS_LEDGER];
+  await dropTables(database, names);
+  return names;
 }

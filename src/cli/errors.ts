@@ -1,0 +1,59 @@
+// One readable line and an exit code for anything that goes wrong: no stack traces on a terminal.
+import { CommanderError } from "commander";
+import { ConfigError } from "../config.ts";
+import { DatabaseUnavailableError, DomainError } from "../shared/errors.ts";
+import { describeError } from "../db/database.ts";
+import { sqlState } from "../db/sql-errors.ts";
+
+/** Exit codes: 1 the command failed (database unreachable, wrong dialect, workload error); 2 misuse. */
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export class CliError extends Error {
+  override name = "CliError";
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_FAILURE,
+  ) {
+    super(message);
+  }
+}
+
+/** Bad flags, unknown cities, values out of range. */
+export class UsageError extends CliError {
+  override name = "UsageError";
+  constructor(message: string) {
+    super(message, EXIT_USAGE);
+  }
+}
+
+function firstLine(text: string): string {
+  return (text.split("\n").find((l) => l.trim() !== "") ?? "").trim();
+}
+
+/** The line to print (without the "movr: " prefix) and the exit code for an error. */
+export function describeFailure(err: unknown): { message: string; exitCode: number } {
+  if (err instanceof CommanderError) {
+    // Commander adds its suggestion ("(Did you mean load?)") on a second line: keep it, on one.
+    const message = err.message
+      .replace(/^error:\s*/i, "")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join(" ");
+    return { message: `${message} (see movr --help)`, exitCode: EXIT_USAGE };
+  }
+  if (err instanceof CliError) return { message: firstLine(err.message), exitCode: err.exitCode };
+  if (err instanceof ConfigError) return { message: firstLine(err.message), exitCode: EXIT_USAGE };
+  if (err instanceof DatabaseUnavailableError)
+    return { message: firstLine(err.message), exitCode: EXIT_FAILURE };
+  if (err instanceof DomainError) {
+    return {
+      message: firstLine(err.message),
+      exitCode: err.code === "invalid_request" ? EXIT_USAGE : EXIT_FAILURE,
+    };
+  }
+  const state = sqlState(err);
+  const text = firstLine(describeError(err));
+  return { message: state ? `${text} (SQLSTATE ${state})` : text, exitCode: EXIT_FAILURE };
+}

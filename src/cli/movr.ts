@@ -1,0 +1,50 @@
+// Entry point of the `movr` command (bin/movr.js, `npm run movr --`). Everything testable is in
+// program.ts; this file wires the process: streams, configuration, Ctrl-C, the exit code.
+import { loadToolConfig, type ToolConfig } from "../config.ts";
+import { describeFailure } from "./errors.ts";
+import type { CliIo } from "./io.ts";
+import { runCli } from "./program.ts";
+
+function flushAndExit(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write("", done);
+  process.stderr.write("", done);
+}
+
+let config: ToolConfig;
+try {
+  config = loadToolConfig();
+} catch (err) {
+  const failure = describeFailure(err);
+  process.stderr.write(`movr: ${failure.message}\n`);
+  flushAndExit(failure.exitCode);
+  throw err; // unreachable: flushAndExit exits; keeps `config` definitely assigned
+}
+
+const handlers = new Set<() => void>();
+let interrupts = 0;
+process.on("SIGINT", () => {
+  interrupts++;
+  // A second Ctrl-C, or one with nobody listening, stops at once.
+  if (interrupts > 1 || handlers.size === 0) {
+    process.stderr.write("\n");
+    process.exit(130);
+  }
+  for (const h of handlers) h();
+});
+
+const io: CliIo = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  config,
+  onInterrupt(handler) {
+    handlers.add(handler);
+    return () => handlers.delete(handler);
+  },
+};
+
+flushAndExit(await runCli(process.argv.slice(2), io));

@@ -1,0 +1,137 @@
+// `movr configure-multi-region`: database regions, GLOBAL promo codes, and the city-scoped
+// tables REGIONAL BY ROW, homed by a region column computed from the city. CockroachDB only;
+// --preview prints the statements anywhere and changes nothing.
+import { citiesOf, parseRegionMap, type RegionMap } from "../cities/region.config.ts";
+import type { ToolConfig } from "../config.ts";
+import type { Database } from "../db/database.ts";
+import {
+  CURRENT_DATABASE_SQL,
+  matchClusterRegions,
+  multiRegionStatements,
+  SHOW_CLUSTER_REGIONS_SQL,
+  type MultiRegionPlan,
+} from "../workload/multi-region.sql.ts";
+import { CliError, describeFailure, UsageError } from "./errors.ts";
+import { writeLine, type OutStream } from "./io.ts";
+
+export interface MultiRegionOptions {
+  primaryRegion?: string | undefined;
+  /** `region=city` (or `region=city,city`) pairs; none means the configured map. */
+  regionCity: string[];
+  /** Take the region names from SHOW REGIONS FROM CLUSTER. */
+  fromCluster: boolean;
+  preview: boolean;
+  /** The database name for --preview without a connection; default: the URL's, else "movr". */
+  databaseName?: string | undefined;
+}
+
+export function regionMapFrom(config: ToolConfig, pairs: string[]): RegionMap {
+  if (pairs.length === 0) return config.regions;
+  let map: RegionMap;
+  try {
+    map = parseRegionMap(pairs.join(";"));
+  } catch (err) {
+    throw new UsageError(`--region-city: ${(err as Error).message}.`);
+  }
+  const known = citiesOf(config.regions);
+  for (const city of citiesOf(map)) {
+    if (!known.includes(city)) {
+      throw new UsageError(
+        `--region-city: "${city}" is not a MovR city; the cities are ${known.join(", ")}.`,
+      );
+    }
+  }
+  return map;
+}
+
+/** The database name in a server URL's path, if any. */
+export function databaseNameFromUrl(url: string | undefined): string | undefined {
+  if (!url || !/^(postgres|postgresql|cockroachdb):\/\//i.test(url)) return undefined;
+  try {
+    const name = decodeURIComponent(new URL(url.replace(/^cockroachdb:/i, "postgresql:")).pathname.slice(1));
+    return name || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function buildPlan(
+  regions: RegionMap,
+  o: Pick<MultiRegionOptions, "primaryRegion">,
+  database: string,
+): MultiRegionPlan {
+  const first = regions[0]?.name;
+  const primaryRegion = o.primaryRegion ?? first;
+  if (!primaryRegion) throw new UsageError("No regions to configure: give --region-city region=city.");
+  return { database, primaryRegion, regions };
+}
+
+/** Cluster regions (CockroachDB), matched to the configured map by name. */
+async function clusterRegions(database: Database, configured: RegionMap): Promise<RegionMap> {
+  const { rows } = await database.query<{ region: string }>(SHOW_CLUSTER_REGIONS_SQL);
+  const names = rows.map((r) => r.region);
+  if (names.length === 0)
+    throw new CliError(
+      "SHOW REGIONS FROM CLUSTER lists no regions: start the nodes with --locality=region=...",
+    );
+  return matchClusterRegions(configured, names);
+}
+
+function refuseUnlessCockroach(database: Database, what: string): void {
+  if (database.dialect !== "cockroachdb") {
+    throw new CliError(
+      `${what} needs CockroachDB: ${database.description} has no regions or table localities, so nothing was changed (--preview prints the statements anywhere).`,
+    );
+  }
+}
+
+/**
+ * Prints the statements (preview) or runs them one by one. `open` connects when needed: never
+ * for a plain --preview.
+ */
+export async function runConfigureMultiRegion(
+  config: ToolConfig,
+  url: string | undefined,
+  o: MultiRegionOptions,
+  open: () => Promise<Database>,
+  stdout: OutStream,
+): Promise<string[]> {
+  let regions = regionMapFrom(config, o.regionCity);
+  if (o.preview && !o.fromCluster) {
+    const name = o.databaseName ?? databaseNameFromUrl(url ?? config.database.url) ?? "movr";
+    const statements = multiRegionStatements(buildPlan(regions, o, name));
+    writeLine(stdout, "-- Preview: nothing was run. Each statement runs on its own.");
+    for (const s of statements) writeLine(stdout, `${s};`);
+    return statements;
+  }
+  const database = await open();
+  try {
+    refuseUnlessCockroach(database, o.fromCluster ? "--from-cluster" : "configure-multi-region");
+    if (o.fromCluster) regions = await clusterRegions(database, regions);
+    const { rows } = await database.query<{ name: string }>(CURRENT_DATABASE_SQL);
+    const name = o.databaseName ?? rows[0]?.name ?? "movr";
+    const statements = multiRegionStatements(buildPlan(regions, o, name));
+    if (o.preview) {
+      writeLine(stdout, "-- Preview: nothing was run. Each statement runs on its own.");
+      for (const s of statements) writeLine(stdout, `${s};`);
+      return statements;
+    }
+    for (const [i, statement] of statements.entries()) {
+      writeLine(stdout, `${statement};`);
+      try {
+        await database.exec(statement);
+      } catch (err) {
+        throw new CliError(
+          `Statement ${i + 1} of ${statements.length} failed: ${describeFailure(err).message}. The statements before it took effect; they are idempotent, so run the command again once the cause is fixed.`,
+        );
+      }
+    }
+    writeLine(
+      stdout,
+      `Configured ${name} for ${regions.length} regions (primary ${buildPlan(regions, o, name).primaryRegion}): ${statements.length} statements.`,
+    );
+    return statements;
+  } finally {
+    await database.close();
+  }
+}

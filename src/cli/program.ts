@@ -1,0 +1,295 @@
+// The `movr` command line: parses flags with commander, runs a command's core function, and
+// turns every failure into one line on stderr and an exit code. In-process callable for tests.
+import { Command, CommanderError, Option } from "commander";
+import { citiesOf } from "../cities/region.config.ts";
+import { openDatabase, type Database } from "../db/database.ts";
+import { migrate } from "../db/migrate.ts";
+import type { MovrContext } from "../shared/context.ts";
+import { guardPool } from "../workload/workload.ts";
+import { runDemo } from "./demo.command.ts";
+import { describeFailure, EXIT_FAILURE } from "./errors.ts";
+import { writeLine, type CliIo } from "./io.ts";
+import { LOAD_DEFAULTS, runLoad, startOfUtcDay } from "./load.command.ts";
+import { runConfigureMultiRegion } from "./multi-region.command.ts";
+import {
+  collect,
+  databaseConfig,
+  intArg,
+  numberArg,
+  parseDuration,
+  parseInstant,
+  resolveCities,
+} from "./options.ts";
+import { runWorkload } from "./run.command.ts";
+import { runSql } from "./sql.command.ts";
+
+const URL_HELP =
+  "database URL: postgresql://, cockroachdb:// (TLS: sslmode, sslrootcert, sslcert, sslkey) or memory://; default DATABASE_URL, else the embedded database";
+
+async function withDatabase<T>(
+  io: CliIo,
+  url: string | undefined,
+  pool: { max?: number; applicationName?: string },
+  fn: (ctx: MovrContext) => Promise<T>,
+): Promise<T> {
+  const database: Database = await openDatabase(databaseConfig(io.config, url, pool));
+  const unguard = guardPool(database);
+  try {
+    return await fn({ database, cities: citiesOf(io.config.regions), clock: () => new Date() });
+  } finally {
+    unguard();
+    await database.close();
+  }
+}
+
+export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+  const program = new Command("movr")
+    .description(
+      "MovR: load, run and explore the vehicle-sharing workload on PostgreSQL, CockroachDB or PGlite",
+    )
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: () => undefined, // runCli prints errors, in one line
+    });
+
+  program
+    .command("migrate")
+    .description("create or upgrade the schema")
+    .option("--url <url>", URL_HELP)
+    .action(async (o: { url?: string }) => {
+      await withDatabase(io, o.url, { max: 1 }, async ({ database }) => {
+        const r = await migrate(database);
+        writeLine(
+          io.stdout,
+          r.applied.length > 0
+            ? `Applied ${r.applied.join(", ")} on ${database.description}.`
+            : `The schema on ${database.description} is up to date.`,
+        );
+      });
+    });
+
+  program
+    .command("load")
+    .description("create the schema and load generated, deterministic data")
+    .option("--url <url>", URL_HELP)
+    .option("--drop", "drop the movr tables (and the migrations ledger) first", false)
+    .option("--skip-init", "do not create or upgrade the schema", false)
+    .option("--num-users <n>", "users", intArg(0, 50_000_000), LOAD_DEFAULTS.users)
+    .option("--num-vehicles <n>", "vehicles", intArg(0, 50_000_000), LOAD_DEFAULTS.vehicles)
+    .option("--num-rides <n>", "rides (active ones included)", intArg(0, 50_000_000), LOAD_DEFAULTS.rides)
+    .option("--num-histories <n>", "vehicle location points", intArg(0, 50_000_000), LOAD_DEFAULTS.histories)
+    .option("--num-promo-codes <n>", "promo codes", intArg(0, 50_000_000), LOAD_DEFAULTS.promoCodes)
+    .option("--city <city>", "a city to load (repeatable; default: every configured city)", collect)
+    .option(
+      "--seed <n>",
+      "random seed: the same seed and --now give the same rows",
+      intArg(0, 2 ** 31 - 1),
+      1,
+    )
+    .option("--now <timestamp>", "end of the generated timeline (default: today 00:00 UTC)", parseInstant)
+    .option("--batch-size <n>", "rows per INSERT", intArg(1, 5000), 500)
+    .option("--concurrency <n>", "INSERTs in flight (default 4 on a server, 1 embedded)", intArg(1, 64))
+    .action(
+      async (o: {
+        url?: string;
+        drop: boolean;
+        skipInit: boolean;
+        numUsers: number;
+        numVehicles: number;
+        numRides: number;
+        numHistories: number;
+        numPromoCodes: number;
+        city?: string[];
+        seed: number;
+        now?: Date;
+        batchSize: number;
+        concurrency?: number;
+      }) => {
+        const cities = resolveCities(io.config, o.city);
+        const concurrency = o.concurrency ?? 4;
+        await withDatabase(io, o.url, { max: concurrency }, (ctx) =>
+          runLoad(
+            ctx,
+            {
+              cities,
+              users: o.numUsers,
+              vehicles: o.numVehicles,
+              rides: o.numRides,
+              histories: o.numHistories,
+              promoCodes: o.numPromoCodes,
+              seed: o.seed,
+              now: o.now ?? startOfUtcDay(),
+              drop: o.drop,
+              skipInit: o.skipInit,
+              batchSize: o.batchSize,
+              concurrency: ctx.database.kind === "embedded" ? 1 : concurrency,
+            },
+            io.stdout,
+          ),
+        );
+      },
+    );
+
+  program
+    .command("run")
+    .description("run the reference workload mix and report throughput and latency every second")
+    .option("--url <url>", URL_HELP)
+    .option("--concurrency <n>", "workers, each with its own connection", intArg(1, 1000), 4)
+    .option("--duration <d>", "how long: 30s, 5m, 1h30m; 0 runs until Ctrl-C", parseDuration, 0)
+    .option(
+      "--max-rate <ops>",
+      "operations per second over all workers; 0 for no limit",
+      numberArg(0, 1e7),
+      0,
+    )
+    .option("--read-percent <p>", "share of iterations that read", numberArg(0, 100), 95)
+    .option("--city <city>", "a city to work in (repeatable; default: every configured city)", collect)
+    .option("--follower-reads", "read as of follower_read_timestamp() (CockroachDB only)", false)
+    .option("--tolerate-errors", "keep going after unexpected errors", false)
+    .addOption(
+      new Option("--display-format <format>", "text or json (one object per row)")
+        .choices(["text", "json"])
+        .default("text"),
+    )
+    .option("--seed <n>", "random seed for the workers' choices", intArg(0, 2 ** 31 - 1), 1)
+    .action(
+      async (o: {
+        url?: string;
+        concurrency: number;
+        duration: number;
+        maxRate: number;
+        readPercent: number;
+        city?: string[];
+        followerReads: boolean;
+        tolerateErrors: boolean;
+        displayFormat: "text" | "json";
+        seed: number;
+      }) => {
+        const cities = resolveCities(io.config, o.city);
+        const summary = await withDatabase(io, o.url, { max: o.concurrency }, (ctx) =>
+          runWorkload(
+            ctx,
+            {
+              cities,
+              readPercent: o.readPercent,
+              followerReads: o.followerReads,
+              concurrency: o.concurrency,
+              maxRate: o.maxRate,
+              tolerateErrors: o.tolerateErrors,
+              seed: o.seed,
+              durationMs: o.duration,
+              displayFormat: o.displayFormat,
+            },
+            io,
+          ),
+        );
+        if (summary.fatal) {
+          writeLine(io.stderr, `movr: the run stopped: ${summary.fatal} (--tolerate-errors keeps going)`);
+          setExitCode(EXIT_FAILURE);
+        }
+      },
+    );
+
+  program
+    .command("configure-multi-region")
+    .description("make the database multi-region (CockroachDB): regions, GLOBAL and REGIONAL BY ROW tables")
+    .option("--url <url>", URL_HELP)
+    .option("--primary-region <region>", "the primary region (default: the first region of the map)")
+    .option(
+      "--region-city <region=city>",
+      "home a city in a region (repeatable; default: the configured map)",
+      collect,
+      [],
+    )
+    .option(
+      "--from-cluster",
+      "use the regions of SHOW REGIONS FROM CLUSTER, matched to the map by name",
+      false,
+    )
+    .option("--preview", "print the statements and change nothing (works on any database)", false)
+    .option("--database <name>", "the database to configure in --preview (default: the URL's, else movr)")
+    .action(
+      async (o: {
+        url?: string;
+        primaryRegion?: string;
+        regionCity: string[];
+        fromCluster: boolean;
+        preview: boolean;
+        database?: string;
+      }) => {
+        await runConfigureMultiRegion(
+          io.config,
+          o.url,
+          {
+            primaryRegion: o.primaryRegion,
+            regionCity: o.regionCity,
+            fromCluster: o.fromCluster,
+            preview: o.preview,
+            databaseName: o.database,
+          },
+          () => openDatabase(databaseConfig(io.config, o.url, { max: 1 })),
+          io.stdout,
+        );
+      },
+    );
+
+  program
+    .command("demo")
+    .description("an in-memory database preloaded with movr data, a SQL shell on it, served on a local port")
+    .option("--host <host>", "address to serve on", "127.0.0.1")
+    .option("--port <port>", "port to serve on; 0 picks a free one", intArg(0, 65535), 0)
+    .option("--city <city>", "a city to load (repeatable; default: every configured city)", collect)
+    .option("--seed <n>", "random seed of the data", intArg(0, 2 ** 31 - 1), 1)
+    .option("--now <timestamp>", "end of the generated timeline (default: today 00:00 UTC)", parseInstant)
+    .action(async (o: { host: string; port: number; city?: string[]; seed: number; now?: Date }) => {
+      const cities = resolveCities(io.config, o.city);
+      await runDemo(
+        io.config.database,
+        {
+          cities,
+          allCities: citiesOf(io.config.regions),
+          seed: o.seed,
+          ...(o.now ? { now: o.now } : {}),
+          host: o.host,
+          port: o.port,
+        },
+        io,
+      );
+    });
+
+  program
+    .command("sql")
+    .description("an interactive SQL shell (SHOW TABLES, SHOW CREATE TABLE, multi-line statements, \\q)")
+    .option("--url <url>", URL_HELP)
+    .option("-e, --execute <sql>", "run this statement instead of reading input (repeatable)", collect, [])
+    .action(async (o: { url?: string; execute: string[] }) => {
+      await runSql(databaseConfig(io.config, o.url, { max: 1 }), io, o.execute);
+    });
+
+  return program;
+}
+
+/** Runs the command line; resolves to the exit code. Never throws. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (err) {
+    if (
+      err instanceof CommanderError &&
+      ["commander.helpDisplayed", "commander.version", "commander.help"].includes(err.code)
+    ) {
+      return err.exitCode;
+    }
+    const failure = describeFailure(err);
+    writeLine(io.stderr, `movr: ${failure.message}`);
+    return failure.exitCode;
+  }
+}

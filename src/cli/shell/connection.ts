@@ -1,0 +1,89 @@
+// One session for the shell: a single connection (so BEGIN, SET and temporary tables carry over
+// from one statement to the next), with every value as the server's text.
+import type { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+import { parseServerUrl } from "../../db/database.ts";
+import type { Dialect } from "../../db/database.ts";
+
+export interface ShellResult {
+  fields: string[];
+  rows: (string | null)[][];
+  /** Rows inserted, updated or deleted, when the statement says. */
+  affected: number | null;
+}
+
+export interface ShellConnection {
+  readonly dialect: Dialect;
+  readonly description: string;
+  /** Runs one statement (simple protocol where the engine allows), values as text. */
+  run(sql: string): Promise<ShellResult>;
+  /** A parameterized catalog query, rows as objects of text. */
+  select(sql: string, params?: unknown[]): Promise<Record<string, string | null>[]>;
+  close(): Promise<void>;
+}
+
+const asText = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+/** A shell session over the PostgreSQL wire protocol: a server, CockroachDB, or `movr demo`'s socket. */
+export async function openPgShell(url: string, description?: string): Promise<ShellConnection> {
+  const parsed = parseServerUrl(url);
+  const client = new pg.Client({
+    connectionString: parsed.connectionString,
+    ssl: parsed.ssl,
+    application_name: "movr sql",
+    // The server's text for every type: timestamps, numerics and JSON print as the server wrote them.
+    types: { getTypeParser: () => (value: string) => value },
+  } as pg.ClientConfig);
+  client.on("error", () => undefined);
+  await client.connect();
+  const version =
+    (await client.query<[string]>({ text: "SELECT version()", rowMode: "array" })).rows[0]?.[0] ?? "";
+  const dialect: Dialect =
+    parsed.forcedCockroach || /cockroachdb/i.test(version) ? "cockroachdb" : "postgres";
+  return {
+    dialect,
+    description:
+      description ?? `${dialect === "cockroachdb" ? "CockroachDB" : "PostgreSQL"} at ${parsed.host}`,
+    async run(sql) {
+      const r = await client.query<(string | null)[]>({ text: sql, rowMode: "array" });
+      return {
+        fields: (r.fields ?? []).map((f) => f.name),
+        rows: r.rows,
+        affected: r.fields?.length ? null : (r.rowCount ?? null),
+      };
+    },
+    async select(sql, params = []) {
+      const r = await client.query(sql, params);
+      return r.rows.map((row: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries(row).map(([k, v]) => [k, asText(v)])),
+      );
+    },
+    close: () => client.end(),
+  };
+}
+
+/** A shell session on an embedded PGlite (single connection by nature). */
+export async function openPgliteShell(db: PGlite, description: string): Promise<ShellConnection> {
+  // Every type the database knows is read as text; types made later fall back to text anyway.
+  const oids = await db.query<{ oid: number }>("SELECT oid::int AS oid FROM pg_type");
+  const parsers = Object.fromEntries(oids.rows.map((r) => [r.oid, (value: string) => value]));
+  return {
+    dialect: "postgres",
+    description,
+    async run(sql) {
+      const results = await db.exec(sql, { rowMode: "array", parsers });
+      const r = results[results.length - 1];
+      const fields = (r?.fields ?? []).map((f) => f.name);
+      return {
+        fields,
+        rows: (r?.rows ?? []) as unknown as (string | null)[][],
+        affected: fields.length ? null : (r?.affectedRows ?? null),
+      };
+    },
+    async select(sql, params = []) {
+      const r = await db.query<Record<string, unknown>>(sql, params, { parsers });
+      return r.rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, asText(v)])));
+    },
+    close: async () => undefined,
+  };
+}
