@@ -562,6 +562,17 @@ describe.each(TARGETS)("JSON API on $name", (target) => {
 
       expectError(await post(`${base}/end`, { location: "9 Elm St" }, stranger.headers), 403, "forbidden");
       expectError(await post(`${base}/end`, {}, rider.headers), 400, "invalid_request");
+      expectError(await post(`${base}/end`, { location: "9 Elm St" }), 401, "unauthenticated");
+      expectError(
+        await post(`/cities/boston/rides/${randomUUID()}/end`, { location: "9 Elm St" }, rider.headers),
+        404,
+        "not_found",
+      );
+      expectError(
+        await post(`/cities/boston/rides/nope/end`, { location: "9 Elm St" }, rider.headers),
+        400,
+        "invalid_request",
+      );
       expectError(
         await post(`${base}/end`, { location: "l".repeat(201) }, rider.headers),
         400,
