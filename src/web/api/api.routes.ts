@@ -25,6 +25,8 @@ declare module "fastify" {
 
 export const REGION_HEADER = "x-movr-region";
 
+const SUCCESS: Record<string, string> = { 200: "OK", 201: "Created", 204: "No content" };
+
 function cityOf(request: FastifyRequest, from: CityFrom | undefined): unknown {
   switch (from) {
     case "params":
@@ -41,6 +43,13 @@ function cityOf(request: FastifyRequest, from: CityFrom | undefined): unknown {
 /** The JSON API of shared/spec/api.md, one file per feature. */
 export async function apiRoutes(app: FastifyInstance, opts: RouteOptions): Promise<void> {
   app.setValidatorCompiler(apiValidatorCompiler);
+  // The OpenAPI document would say "Default Response" for every success otherwise.
+  app.addHook("onRoute", (route) => {
+    const responses = (route.schema?.response ?? {}) as Record<string, { description?: string }>;
+    for (const [status, schema] of Object.entries(responses)) {
+      schema.description ??= SUCCESS[status] ?? "";
+    }
+  });
   // Clients (and the load balancer in front of a multi-region deployment) see which region
   // owns the data they touched; errors carry it too, so a misrouted client can tell.
   app.addHook("onSend", async (request, reply) => {

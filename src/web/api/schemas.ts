@@ -117,4 +117,4 @@ export function errors(...statuses: number[]): Record<number, unknown> {
   return Object.fromEntries(all.map((s) => [s, { ...errorSchema, description: ERROR_WHEN[s] ?? "error" }]));
 }
 
-export const noContent = { type: "null", description: "No content." } as const;
+export const noContent = { type: "null", description: "Done; no body." } as const;
