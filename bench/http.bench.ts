@@ -2,7 +2,8 @@
 // (same statements, same transactions), on the PostgreSQL server. The ratio is what the
 // framework, validation, serialization, Drizzle and our layering cost per request.
 //
-//   npx tsx bench/http.bench.ts          (MOVR_BENCH_DATABASE_URL, MOVR_BENCH_SECONDS optional)
+//   npx tsx bench/http.bench.ts   (optional: MOVR_BENCH_DATABASE_URL, MOVR_BENCH_SECONDS,
+//                                  MOVR_BENCH_CONNECTIONS, MOVR_BENCH_DEBUG=1 to print failures)
 //
 // Each server runs in a child process of its own, so its peak RSS is its own and autocannon
 // does not share its event loop.
@@ -26,7 +27,7 @@ const DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
 const DB_NAME = "movr_bench_http";
 const LIST_CITY = "new york";
 const RIDE_CITY = "boston";
-const CONNECTIONS = 16;
+const CONNECTIONS = Number(process.env.MOVR_BENCH_CONNECTIONS) || 16;
 const POOL_MAX = 10;
 const WARMUP_SECONDS = 2;
 const SERVE_FLAG = "--serve";
