@@ -76,9 +76,10 @@ function requireRider(actor: Actor, ride: RideRow): void {
 }
 
 /**
- * Starts a ride: the vehicle must be available and the rider must have no active ride (both
- * also enforced by unique indexes, so concurrent starts cannot both win). Marks the vehicle in
- * use and counts a use of each of the rider's valid promo codes.
+ * Starts a ride: the vehicle must be available and the rider must have no active ride. Both
+ * rules are enforced by the database (a conditional UPDATE and a partial unique index), so
+ * concurrent starts cannot both win. Reading as little as possible matters too: PostgreSQL's
+ * SERIALIZABLE tracks reads, and every read another ride's write touches is a possible 40001.
  */
 export async function startRide(
   ctx: MovrContext,
@@ -96,21 +97,20 @@ export async function startRide(
         { field: "city", problem: "is not the rider's home city" },
       ]);
     }
-    const vehicle = await findVehicle(tx, city, vehicleId);
-    if (!vehicle || vehicle.status === "removed") throw notFound("That vehicle");
-    if (await findActiveRideOfRider(tx, city, riderId)) {
-      throw conflict("already_riding", "You already have an active ride; end it first.");
-    }
-    if (!(await changeVehicleStatus(tx, city, vehicleId, "available", "in_use"))) {
+    const claimed = await changeVehicleStatus(tx, city, vehicleId, "available", "in_use");
+    if (!claimed) {
+      const vehicle = await findVehicle(tx, city, vehicleId);
+      if (!vehicle || vehicle.status === "removed") throw notFound("That vehicle");
       throw conflict("vehicle_unavailable", "That vehicle is not available right now; pick another one.");
     }
+    // A second active ride for this rider fails here, on rides_one_active_per_rider: already_riding.
     const ride = await insertRide(tx, {
       id,
       city,
       vehicleCity: city,
       riderId,
       vehicleId,
-      startAddress: vehicle.currentLocation,
+      startAddress: claimed.currentLocation,
       startTime: now,
     });
     await incrementUsageOfValidCodes(tx, city, riderId, now);

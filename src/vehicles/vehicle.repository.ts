@@ -48,7 +48,7 @@ export async function listVehiclesOfOwner(tx: Tx, city: string, ownerId: string)
     .orderBy(asc(vehicles.creationTime), asc(vehicles.id));
 }
 
-/** Status changes only from `from`; returns false when the vehicle was not in that state. */
+/** Status changes only from `from`; returns the changed vehicle, or undefined when it was not in that state. */
 export async function changeVehicleStatus(
   tx: Tx,
   city: string,
@@ -56,13 +56,13 @@ export async function changeVehicleStatus(
   from: VehicleStatus,
   to: VehicleStatus,
   location?: string,
-): Promise<boolean> {
-  const changed = await tx
+): Promise<{ currentLocation: string | null } | undefined> {
+  const [changed] = await tx
     .update(vehicles)
     .set({ status: to, ...(location === undefined ? {} : { currentLocation: location }) })
     .where(and(eq(vehicles.city, city), eq(vehicles.id, id), eq(vehicles.status, from)))
-    .returning({ id: vehicles.id });
-  return changed.length === 1;
+    .returning({ currentLocation: vehicles.currentLocation });
+  return changed;
 }
 
 export async function moveVehicle(tx: Tx, city: string, id: string, location: string): Promise<void> {

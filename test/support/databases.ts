@@ -10,15 +10,23 @@ import type { AuthContext } from "../../src/auth/auth.service.ts";
 
 export const SERVER_URL = process.env.MOVR_TEST_DATABASE_URL || undefined;
 
+export interface OpenOptions {
+  poolMax?: number;
+  maxTxAttempts?: number;
+}
+
 export interface Target {
   name: "pglite" | "postgres";
   /** Opens a fresh, empty database (not migrated). */
-  open(options?: { poolMax?: number }): Promise<Database>;
+  open(options?: OpenOptions): Promise<Database>;
 }
 
 const pglite: Target = {
   name: "pglite",
-  open: () => openDatabase(databaseConfigFor("memory://", {})),
+  open: (options) => {
+    const config = databaseConfigFor("memory://", {});
+    return openDatabase({ ...config, maxTxAttempts: options?.maxTxAttempts ?? config.maxTxAttempts });
+  },
 };
 
 const created: string[] = [];
@@ -55,7 +63,11 @@ const postgres: Target = {
   name: "postgres",
   open: async (options) => {
     const config = databaseConfigFor(await createServerDatabase(), {});
-    return openDatabase({ ...config, pool: { ...config.pool, max: options?.poolMax ?? 10 } });
+    return openDatabase({
+      ...config,
+      pool: { ...config.pool, max: options?.poolMax ?? 10 },
+      maxTxAttempts: options?.maxTxAttempts ?? config.maxTxAttempts,
+    });
   },
 };
 
@@ -66,7 +78,7 @@ export function testContext(database: Database, clock: () => Date = () => new Da
   return { database, cities: REFERENCE_CITIES, clock, sessionTtlHours: 24 };
 }
 
-export async function openMigrated(target: Target, options?: { poolMax?: number }): Promise<Database> {
+export async function openMigrated(target: Target, options?: OpenOptions): Promise<Database> {
   const database = await target.open(options);
   await migrate(database);
   return database;
