@@ -55,14 +55,24 @@ export async function buildApp({ config, ctx, logger }: AppDeps): Promise<Fastif
       error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) },
     });
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
+  app.setNotFoundHandler((request, reply) => {
+    // Browsers get a page (echoing nothing of the URL); API clients get the contract's shape.
+    if (!request.url.startsWith("/api") && (request.headers.accept ?? "").includes("text/html")) {
+      return reply
+        .status(404)
+        .type("text/html; charset=utf-8")
+        .send(
+          '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found · MovR</title></head>' +
+            '<body><h1>Not found</h1><p>There is no such page.</p><p><a href="/vehicles">Find a vehicle</a></p></body></html>',
+        );
+    }
+    return reply.status(404).send({
       error: {
         code: "not_found",
         message: `There is nothing at ${request.method} ${request.url.split("?")[0]}.`,
       },
-    }),
-  );
+    });
+  });
   app.addHook("onSend", async (request, reply) => {
     void reply.header("x-request-id", request.id);
   });
