@@ -393,13 +393,13 @@ const SQL = {
   listVehicles: `select ${VEHICLE_COLS} from "vehicles" where "vehicles"."city" = $1 order by "vehicles"."id" asc limit $2`,
   findUser: `select "id", "city", "name", "address", "credit_card", "username", "email", "password_hash", "is_owner", "deactivated_at" from "users" where ("users"."city" = $1 and "users"."id" = $2)`,
   findVehicle: `select ${VEHICLE_COLS} from "vehicles" where ("vehicles"."city" = $1 and "vehicles"."id" = $2)`,
-  activeRideOfRider: `select ${RIDE_COLS} from "rides" where ("rides"."city" = $1 and "rides"."rider_id" = $2 and "rides"."end_time" is null)`,
-  changeStatus: `update "vehicles" set "status" = $1 where ("vehicles"."city" = $2 and "vehicles"."id" = $3 and "vehicles"."status" = $4) returning "id"`,
+  changeStatus: `update "vehicles" set "status" = $1 where ("vehicles"."city" = $2 and "vehicles"."id" = $3 and "vehicles"."status" = $4) returning "current_location"`,
   insertRide: `insert into "rides" (${RIDE_COLS}) values ($1, $2, $3, $4, $5, $6, default, $7, default, default) returning ${RIDE_COLS}`,
   validCodes: `select "user_promo_codes"."city", "user_promo_codes"."user_id", "user_promo_codes"."code", "user_promo_codes"."timestamp", "user_promo_codes"."usage_count", "promo_codes"."code", "promo_codes"."description", "promo_codes"."creation_time", "promo_codes"."expiration_time", "promo_codes"."rules", "promo_codes"."times_applied" from "user_promo_codes" inner join "promo_codes" on "promo_codes"."code" = "user_promo_codes"."code" where ("user_promo_codes"."city" = $1 and "user_promo_codes"."user_id" = $2 and ("promo_codes"."expiration_time" is null or "promo_codes"."expiration_time" > $3))`,
   findRide: `select ${RIDE_COLS} from "rides" where ("rides"."city" = $1 and "rides"."id" = $2)`,
   finishRide: `update "rides" set "end_address" = $1, "end_time" = $2, "revenue" = $3 where ("rides"."city" = $4 and "rides"."id" = $5 and "rides"."end_time" is null) returning ${RIDE_COLS}`,
-  moveBack: `update "vehicles" set "status" = $1, "current_location" = $2 where ("vehicles"."city" = $3 and "vehicles"."id" = $4 and "vehicles"."status" = $5) returning "id"`,
+  moveBack: `update "vehicles" set "status" = $1, "current_location" = $2 where ("vehicles"."city" = $3 and "vehicles"."id" = $4 and "vehicles"."status" = $5) returning "current_location"`,
+  countCodeUse: `update "user_promo_codes" set "usage_count" = coalesce("user_promo_codes"."usage_count", 0) + 1 where ("user_promo_codes"."city" = $1 and "user_promo_codes"."user_id" = $2 and exists (select "code" from "promo_codes" where ("promo_codes"."code" = "user_promo_codes"."code" and ("promo_codes"."expiration_time" is null or "promo_codes"."expiration_time" > $3))))`,
 };
 
 type Row = Record<string, unknown>;
@@ -526,22 +526,28 @@ async function baselineHandle(
       const ride = await tx(pool, "read write", async (c) => {
         const rider = (await c.query(SQL.findUser, [city, user.id])).rows[0] as Row | undefined;
         if (!rider) throw new HttpFailure(400, "invalid_request");
-        const vehicle = (await c.query(SQL.findVehicle, [city, vehicleId])).rows[0] as Row | undefined;
-        if (!vehicle) throw new HttpFailure(404, "not_found");
-        if ((await c.query(SQL.activeRideOfRider, [city, user.id])).rows[0])
-          throw new HttpFailure(409, "already_riding");
         const changed = await c.query(SQL.changeStatus, ["in_use", city, vehicleId, "available"]);
-        if (changed.rowCount !== 1) throw new HttpFailure(409, "vehicle_unavailable");
-        const inserted = await c.query(SQL.insertRide, [
-          id,
-          city,
-          city,
-          user.id,
-          vehicleId,
-          vehicle.current_location,
-          now,
-        ]);
-        await c.query(SQL.validCodes, [city, user.id, now]);
+        if (changed.rowCount !== 1) {
+          if (!(await c.query(SQL.findVehicle, [city, vehicleId])).rows[0])
+            throw new HttpFailure(404, "not_found");
+          throw new HttpFailure(409, "vehicle_unavailable");
+        }
+        const inserted = await c
+          .query(SQL.insertRide, [
+            id,
+            city,
+            city,
+            user.id,
+            vehicleId,
+            (changed.rows[0] as Row).current_location,
+            now,
+          ])
+          .catch((err: unknown) => {
+            if ((err as { constraint?: string }).constraint === "rides_one_active_per_rider")
+              throw new HttpFailure(409, "already_riding");
+            throw err;
+          });
+        await c.query(SQL.countCodeUse, [city, user.id, now]);
         return inserted.rows[0] as Row;
       });
       return send(201, { ride: rideOut(ride) });
