@@ -104,7 +104,8 @@ export class RunReporter {
       const { latency } = s.rollInterval();
       rows.push({
         type: "tick",
-        elapsed: round(elapsedS, 1),
+        // Whole seconds, as `cockroach workload run` prints them: the rates use the exact interval.
+        elapsed: Math.round(elapsedS),
         op: name,
         errors: s.errors,
         opsPerSecInst: round(latency.count / intervalS, 1),

@@ -213,25 +213,56 @@ export function pickWrite(rng: Rng): WriteOperation {
 }
 
 /**
- * Counts connections the server closed while they sat idle in the pool, and keeps a connection
- * closed while checked out (between two statements of a transaction) from crashing the process:
- * node-postgres emits an `error` event on such a client, and an EventEmitter without a listener
- * throws. The statement that next uses it fails and is counted like any lost connection.
+ * Makes a pool survive connections the server closes (pg_terminate_backend, a restart):
+ *
+ * - A client closed while checked out (between two statements of a transaction) emits `error`;
+ *   without a listener an EventEmitter throws and the process dies. We listen; the statement
+ *   that next uses the client fails and is counted like any lost connection.
+ * - Drizzle's node-postgres `transaction()` sends BEGIN before its try/finally, so a connection
+ *   lost during BEGIN is never released: each one would take a pool slot for good, and after
+ *   `max` of them every operation would wait forever. A checked-out client whose connection
+ *   ended is therefore released (once: a later release by its holder does nothing) shortly after.
+ * - Idle clients the server closed are dropped by the pool; `onIdleLost` counts them.
  */
 export function guardPool(database: Database, onIdleLost: () => void = () => undefined): () => void {
   const pool = database.pool;
   if (!pool) return () => undefined;
   const guarded = new WeakSet<pg.PoolClient>();
+  const checkedOut = new WeakSet<pg.PoolClient>();
+  const timers = new Set<NodeJS.Timeout>();
+  const reclaim = (client: pg.PoolClient) => {
+    if (!checkedOut.has(client)) return;
+    const release = client.release.bind(client);
+    let released = false;
+    client.release = (err?: Error | boolean) => {
+      if (released) return;
+      released = true;
+      release(err ?? new Error("connection lost"));
+    };
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (checkedOut.has(client)) client.release(new Error("connection lost"));
+    }, 250);
+    timers.add(timer);
+  };
   const onAcquire = (client: pg.PoolClient) => {
+    checkedOut.add(client);
     if (guarded.has(client)) return;
     guarded.add(client);
     client.on("error", () => undefined);
+    client.once("end", () => reclaim(client));
+  };
+  const onRelease = (_err: unknown, client: pg.PoolClient) => {
+    checkedOut.delete(client);
   };
   pool.on("error", onIdleLost);
   pool.on("acquire", onAcquire);
+  pool.on("release", onRelease);
   return () => {
     pool.off("error", onIdleLost);
     pool.off("acquire", onAcquire);
+    pool.off("release", onRelease);
+    for (const t of timers) clearTimeout(t);
   };
 }
 
@@ -302,7 +333,12 @@ export async function runWorkers(
 
   const worker = async (index: number) => {
     const w: Worker = { ctx, o, rng: new Rng(o.seed * 1_000_003 + index + 1), stats };
-    while (!signal.aborted) await tick(w);
+    while (!signal.aborted) {
+      await tick(w);
+      // PGlite answers without touching the event loop (promises over synchronous WASM): yield,
+      // or the timers that print each second and end the run would never fire.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   };
   await Promise.all(Array.from({ length: o.concurrency }, (_, i) => worker(i)));
 }

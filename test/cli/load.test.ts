@@ -1,0 +1,176 @@
+// `movr load`: exactly the rows asked for, per table and per city; every foreign key holds; the
+// same seed (and timeline end) gives the same rows.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REFERENCE_CITIES } from "../../src/cities/region.config.ts";
+import { UsageError } from "../../src/cli/errors.ts";
+import { checkSizes, runLoad, type LoadCommandOptions } from "../../src/cli/load.command.ts";
+import type { Database } from "../../src/db/database.ts";
+import type { MovrContext } from "../../src/shared/context.ts";
+import { spread } from "../../src/workload/generate.ts";
+import { dropServerDatabases, TARGETS } from "../support/databases.ts";
+import { Capture, count } from "./support.ts";
+
+afterAll(dropServerDatabases);
+
+const NOW = new Date("2026-03-01T00:00:00Z");
+const CITIES = ["new york", "paris", "rome"];
+const SIZES = { users: 20, vehicles: 10, rides: 40, histories: 70, promoCodes: 25 };
+const OPTIONS: LoadCommandOptions = {
+  cities: CITIES,
+  ...SIZES,
+  seed: 7,
+  now: NOW,
+  drop: false,
+  skipInit: false,
+  batchSize: 7, // several batches per table, several in flight
+  concurrency: 3,
+};
+const CITY_TABLES = {
+  users: SIZES.users,
+  vehicles: SIZES.vehicles,
+  rides: SIZES.rides,
+  vehicle_location_histories: SIZES.histories,
+};
+const ALL_TABLES = [
+  "users",
+  "vehicles",
+  "rides",
+  "vehicle_location_histories",
+  "promo_codes",
+  "user_promo_codes",
+];
+
+/** A digest of every row of every table: equal digests, equal data. */
+async function contentHash(database: Database): Promise<string> {
+  const parts: string[] = [];
+  for (const t of ALL_TABLES) {
+    const { rows } = await database.query<{ h: string }>(
+      `SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS h FROM ${t} t`,
+    );
+    parts.push(`${t}:${rows[0]!.h}`);
+  }
+  return parts.join(",");
+}
+
+/** Rows whose parent row is missing, for each foreign key of the schema. */
+const ORPHANS: Record<string, string> = {
+  "vehicles → users": `SELECT count(*) AS n FROM vehicles v WHERE v.owner_id IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM users u WHERE u.city = v.city AND u.id = v.owner_id)`,
+  "rides → users": `SELECT count(*) AS n FROM rides r WHERE r.rider_id IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM users u WHERE u.city = r.city AND u.id = r.rider_id)`,
+  "rides → vehicles": `SELECT count(*) AS n FROM rides r WHERE r.vehicle_id IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM vehicles v WHERE v.city = r.vehicle_city AND v.id = r.vehicle_id)`,
+  "vehicle_location_histories → rides": `SELECT count(*) AS n FROM vehicle_location_histories h
+     WHERE NOT EXISTS (SELECT 1 FROM rides r WHERE r.city = h.city AND r.id = h.ride_id)`,
+  "user_promo_codes → users": `SELECT count(*) AS n FROM user_promo_codes p
+     WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.city = p.city AND u.id = p.user_id)`,
+  "rides in another city than their vehicle": `SELECT count(*) AS n FROM rides WHERE vehicle_city <> city`,
+  "in_use vehicles without their active ride": `SELECT count(*) AS n FROM vehicles v WHERE v.status = 'in_use'
+     AND NOT EXISTS (SELECT 1 FROM rides r WHERE r.vehicle_city = v.city AND r.vehicle_id = v.id AND r.end_time IS NULL)`,
+  "active rides on a vehicle not in use": `SELECT count(*) AS n FROM rides r JOIN vehicles v
+     ON v.city = r.vehicle_city AND v.id = r.vehicle_id WHERE r.end_time IS NULL AND v.status <> 'in_use'`,
+  "owners not flagged as owners": `SELECT count(*) AS n FROM users u WHERE NOT u.is_owner
+     AND EXISTS (SELECT 1 FROM vehicles v WHERE v.city = u.city AND v.owner_id = u.id)`,
+};
+
+describe.each(TARGETS)("movr load on $name", (target) => {
+  let database: Database;
+  let ctx: MovrContext;
+  beforeAll(async () => {
+    database = await target.open({ poolMax: 3 });
+    ctx = { database, cities: REFERENCE_CITIES, clock: () => new Date() };
+  });
+  afterAll(async () => database?.close());
+
+  let firstHash = "";
+
+  it("creates the schema and loads exactly the rows asked for, per table and per city", async () => {
+    const out = new Capture();
+    const summary = await runLoad(ctx, OPTIONS, out);
+    expect(summary.migrationsApplied.length).toBeGreaterThan(0);
+    expect(summary.inserted).toEqual({
+      users: 20,
+      vehicles: 10,
+      rides: 40,
+      vehicle_location_histories: 70,
+      promo_codes: 25,
+    });
+    expect(summary.rows).toBe(165);
+    expect(summary.skipped).toBe(0);
+    for (const [table, total] of Object.entries(CITY_TABLES)) {
+      const { rows } = await database.query<{ city: string; n: string | number }>(
+        `SELECT city, count(*) AS n FROM ${table} GROUP BY city`,
+      );
+      const perCity = Object.fromEntries(rows.map((r) => [r.city, Number(r.n)]));
+      const expected = Object.fromEntries(CITIES.map((c, i) => [c, spread(total, CITIES.length)[i]]));
+      expect(perCity, table).toEqual(expected);
+    }
+    expect(await count(database, "SELECT count(*) AS n FROM promo_codes")).toBe(25);
+    expect(out.text).toMatch(/^Loaded 165 rows into .+ over 3 cities in [\d.]+ s \([\d,]+ rows\/s\)\.$/m);
+    expect(out.text).toContain("movr load --seed 7 --now 2026-03-01T00:00:00.000Z");
+    firstHash = await contentHash(database);
+  });
+
+  it("leaves no row without its parent, whatever the foreign key", async () => {
+    for (const [what, sql] of Object.entries(ORPHANS)) {
+      expect(await count(database, sql), what).toBe(0);
+    }
+    // The data is not trivially empty where it matters.
+    expect(await count(database, "SELECT count(*) AS n FROM rides WHERE end_time IS NULL")).toBeGreaterThan(
+      0,
+    );
+    expect(
+      await count(database, "SELECT count(*) AS n FROM rides WHERE end_time IS NOT NULL"),
+    ).toBeGreaterThan(0);
+  });
+
+  it("makes the same rows for the same seed, and other rows for another seed", async () => {
+    const out = new Capture();
+    const again = await runLoad(ctx, { ...OPTIONS, drop: true }, out);
+    expect(out.text).toMatch(/^Dropped .*users.*movr_schema_migrations\.$/m);
+    expect(again.rows).toBe(165);
+    expect(await contentHash(database)).toBe(firstHash);
+
+    const other = await runLoad(ctx, { ...OPTIONS, drop: true, seed: 8 }, new Capture());
+    expect(other.rows).toBe(165);
+    expect(await contentHash(database)).not.toBe(firstHash);
+
+    const later = await runLoad(
+      ctx,
+      { ...OPTIONS, drop: true, now: new Date("2026-03-02T00:00:00Z") },
+      new Capture(),
+    );
+    expect(later.rows).toBe(165);
+    expect(await contentHash(database)).not.toBe(firstHash);
+  });
+
+  it("a second load without --drop leaves the rows there alone and says so", async () => {
+    const out = new Capture();
+    const summary = await runLoad(ctx, { ...OPTIONS, now: new Date("2026-03-02T00:00:00Z") }, out);
+    expect(summary.rows).toBe(0);
+    expect(summary.skipped).toBe(165);
+    expect(out.text).toContain("165 generated rows were already there");
+    expect(await count(database, "SELECT count(*) AS n FROM users")).toBe(20);
+  });
+
+  it("refuses --drop together with --skip-init", async () => {
+    await expect(runLoad(ctx, { ...OPTIONS, drop: true, skipInit: true }, new Capture())).rejects.toThrow(
+      "--drop and --skip-init cannot be used together.",
+    );
+  });
+});
+
+describe("load sizes", () => {
+  it("refuses sizes that would leave rows without their parents, naming the flag", () => {
+    expect(() => checkSizes({ cities: CITIES, users: 2, vehicles: 5, rides: 0, histories: 0 })).toThrow(
+      UsageError,
+    );
+    expect(() => checkSizes({ cities: CITIES, users: 2, vehicles: 5, rides: 0, histories: 0 })).toThrow(
+      "Vehicles need --num-users of at least 3 (one per city) so every row has its parent; got 2.",
+    );
+    expect(() => checkSizes({ cities: CITIES, users: 3, vehicles: 3, rides: 2, histories: 9 })).toThrow(
+      /--num-rides of at least 3/,
+    );
+    expect(() => checkSizes({ cities: CITIES, users: 0, vehicles: 0, rides: 0, histories: 0 })).not.toThrow();
+  });
+});

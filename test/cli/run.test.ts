@@ -1,0 +1,243 @@
+// `movr run`: per-second rows in the `cockroach workload run` format, a summary whose counts the
+// database agrees with, JSON rows, Ctrl-C, and (on the server) backends terminated mid-run.
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REFERENCE_CITIES } from "../../src/cities/region.config.ts";
+import { runLoad } from "../../src/cli/load.command.ts";
+import { runWorkload, type RunCommandOptions } from "../../src/cli/run.command.ts";
+import { SUMMARY_HEADER, TICK_HEADER, type RunSummary } from "../../src/cli/run.report.ts";
+import { databaseConfigFor } from "../../src/config.ts";
+import { openDatabase, type Database } from "../../src/db/database.ts";
+import type { MovrContext } from "../../src/shared/context.ts";
+import { OPERATIONS } from "../../src/workload/workload.ts";
+import { createServerDatabase, dropServerDatabases, SERVER_URL, TARGETS } from "../support/databases.ts";
+import { Capture, count, tableCounts, testIo } from "./support.ts";
+
+afterAll(dropServerDatabases);
+
+const SIZES = { users: 45, vehicles: 27, rides: 90, histories: 90, promoCodes: 50 };
+
+async function loaded(database: Database): Promise<MovrContext> {
+  const ctx = { database, cities: REFERENCE_CITIES, clock: () => new Date() };
+  await runLoad(
+    ctx,
+    { cities: [...REFERENCE_CITIES], ...SIZES, seed: 5, now: new Date(), drop: false, skipInit: false },
+    new Capture(),
+  );
+  return ctx;
+}
+
+const options = (o: Partial<RunCommandOptions> = {}): RunCommandOptions => ({
+  cities: REFERENCE_CITIES,
+  readPercent: 50, // more writes than the default 95, so every operation shows up in 5 s
+  followerReads: false,
+  concurrency: 4,
+  maxRate: 0,
+  tolerateErrors: false,
+  seed: 3,
+  durationMs: 5000,
+  displayFormat: "text",
+  ...o,
+});
+
+const ROW =
+  /^\s+(\d+\.\d)s\s+(\d+)\s+(\d+\.\d)\s+(\d+\.\d)\s+(\d+\.\d)\s+(\d+\.\d)\s+(\d+\.\d)\s+(\d+\.\d) (\w+)$/;
+
+interface Snapshot {
+  counts: Record<string, number>;
+  active: number;
+  inUse: number;
+  timesApplied: number;
+}
+
+async function snapshot(database: Database): Promise<Snapshot> {
+  return {
+    counts: await tableCounts(database),
+    active: await count(database, "SELECT count(*) AS n FROM rides WHERE end_time IS NULL"),
+    inUse: await count(database, "SELECT count(*) AS n FROM vehicles WHERE status = 'in_use'"),
+    timesApplied: await count(database, "SELECT coalesce(sum(times_applied), 0) AS n FROM promo_codes"),
+  };
+}
+
+/**
+ * What the database gained against what the summary says succeeded. An operation whose
+ * connection was lost may have committed: the gain may exceed the successes by that many.
+ */
+function expectConsistent(before: Snapshot, after: Snapshot, s: RunSummary): void {
+  const op = s.operations;
+  const within = (gained: number, ok: number, unknown: number, what: string) => {
+    expect(gained, `${what}: gained ${gained}, ok ${ok}, unknown ${unknown}`).toBeGreaterThanOrEqual(ok);
+    expect(gained, `${what}: gained ${gained}, ok ${ok}, unknown ${unknown}`).toBeLessThanOrEqual(
+      ok + unknown,
+    );
+  };
+  const gained = (t: string) => after.counts[t]! - before.counts[t]!;
+  within(gained("users"), op.addUser!.ok, op.addUser!.connectionErrors, "users");
+  within(gained("vehicles"), op.addVehicle!.ok, op.addVehicle!.connectionErrors, "vehicles");
+  within(gained("rides"), op.startRide!.ok, op.startRide!.connectionErrors, "rides");
+  within(gained("promo_codes"), op.createPromoCode!.ok, op.createPromoCode!.connectionErrors, "promo_codes");
+  within(
+    gained("user_promo_codes"),
+    op.applyPromoCode!.ok,
+    op.applyPromoCode!.connectionErrors,
+    "user_promo_codes",
+  );
+  within(
+    after.timesApplied - before.timesApplied,
+    op.applyPromoCode!.ok,
+    op.applyPromoCode!.connectionErrors,
+    "times_applied",
+  );
+  within(
+    gained("vehicle_location_histories"),
+    s.locationsLogged,
+    op.updateActiveRides!.connectionErrors,
+    "vehicle_location_histories",
+  );
+  const startedAtMost = op.startRide!.ok + op.startRide!.connectionErrors;
+  const endedAtLeast = op.endRide!.ok;
+  expect(after.active).toBeLessThanOrEqual(before.active + startedAtMost - endedAtLeast);
+  expect(after.active).toBeGreaterThanOrEqual(
+    before.active + op.startRide!.ok - (op.endRide!.ok + op.endRide!.connectionErrors),
+  );
+  // Every vehicle in use is in exactly one active ride, however the run went.
+  expect(after.inUse).toBe(after.active);
+}
+
+describe.each(TARGETS)("movr run on $name", (target) => {
+  let database: Database;
+  let ctx: MovrContext;
+  beforeAll(async () => {
+    database = await target.open({ poolMax: 4 });
+    ctx = await loaded(database);
+  });
+  afterAll(async () => database?.close());
+
+  it("runs 5 s of the mix: a row per operation every second, and a summary the database agrees with", async () => {
+    const before = await snapshot(database);
+    const io = testIo();
+    const summary = await runWorkload(ctx, options(), io);
+    const after = await snapshot(database);
+
+    const lines = io.stdout.lines;
+    expect(lines[0]).toBe(TICK_HEADER);
+    const rows = lines.map((l) => ROW.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+    const seconds = [...new Set(rows.map((m) => Number(m[1])))];
+    expect(seconds.length).toBeGreaterThanOrEqual(4);
+    expect(seconds.every((x, i) => Number.isInteger(x) && (i === 0 || x > seconds[i - 1]!))).toBe(true);
+    for (const m of rows) expect(OPERATIONS).toContain(m[9]);
+    expect(rows.filter((m) => m[9] === "readVehicles").length).toBeGreaterThanOrEqual(4);
+
+    expect(lines).toContain(`${SUMMARY_HEADER}__total`);
+    expect(lines).toContain(`${SUMMARY_HEADER}__result`);
+    const summaryRow = (name: string) =>
+      lines.find((l) => l.endsWith(`  ${name}`) && /^\s+\d+\.\ds\s+\d+\s+\d+\s/.test(l));
+    const total = summaryRow("total")!.trim().split(/\s+/);
+    expect(Number(total[2])).toBe(summary.total.ok);
+    const reads = summaryRow("readVehicles")!.trim().split(/\s+/);
+    expect(Number(reads[2])).toBe(summary.operations.readVehicles!.ok);
+    expect(io.stdout.text).toMatch(
+      /^Transactions: [\d,]+ committed, [\d,]+ retr(y|ies) after serialization failures/m,
+    );
+    expect(io.stdout.text).toContain("Errors by SQLSTATE: none.");
+
+    expect(summary.fatal).toBeUndefined();
+    expect(summary.total.errors).toBe(0);
+    expect(summary.operations.readVehicles!.ok).toBeGreaterThan(0);
+    expect(summary.operations.addUser!.ok).toBeGreaterThan(0);
+    expect(summary.operations.updateActiveRides!.ok).toBeGreaterThan(0);
+    expect(summary.transactions.committed).toBeGreaterThan(summary.total.ok);
+    expectConsistent(before, after, summary);
+    // Nothing was lost, so the counts are exact.
+    expect(after.counts.users! - before.counts.users!).toBe(summary.operations.addUser!.ok);
+    expect(after.counts.rides! - before.counts.rides!).toBe(summary.operations.startRide!.ok);
+  });
+
+  it("--display-format json prints one object per row; Ctrl-C ends with the summary", async () => {
+    const io = testIo();
+    const running = runWorkload(ctx, options({ durationMs: 0, displayFormat: "json", maxRate: 200 }), io);
+    for (let i = 0; i < 200 && !io.stdout.text.includes('"type":"tick"'); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    io.interrupt();
+    const summary = await running;
+    expect(summary.interrupted).toBe(true);
+    expect(io.stderr.text).toContain("Interrupted");
+    const objects = io.stdout.lines.map((l) => JSON.parse(l) as { type: string; op?: string });
+    expect(objects.some((o) => o.type === "tick" && o.op === "readVehicles")).toBe(true);
+    expect(objects.filter((o) => o.type === "total")).toHaveLength(1);
+    const result = objects.at(-1) as unknown as { type: string } & Omit<RunSummary, "operations" | "total">;
+    expect(result.type).toBe("result");
+    expect(result.transactions.committed).toBeGreaterThan(0);
+    expect(result.interrupted).toBe(true);
+    // --max-rate 200 ops/s: the total cannot run far ahead of the elapsed time.
+    expect(summary.total.ok + summary.total.conflicts).toBeLessThanOrEqual(
+      Math.ceil((summary.elapsedMs / 1000) * 200) + 8,
+    );
+  });
+});
+
+if (SERVER_URL) {
+  describe("movr run while its backends are terminated (PostgreSQL server)", () => {
+    it("reports the lost connections, keeps going, and keeps its summary consistent", async () => {
+      const url = await createServerDatabase();
+      const name = new URL(url).pathname.slice(1);
+      const config = databaseConfigFor(url, {});
+      const database = await openDatabase({ ...config, pool: { ...config.pool, max: 4 } });
+      const admin = new pg.Client({ connectionString: SERVER_URL });
+      await admin.connect();
+      try {
+        const ctx = await loaded(database);
+        const before = await snapshot(database);
+        const io = testIo();
+        const kills: { at: number; killed: number }[] = [];
+        const started = Date.now();
+        const killer = (async () => {
+          for (const at of [1500, 2700, 3900]) {
+            await new Promise((r) => setTimeout(r, at - (Date.now() - started)));
+            const r = await admin.query<{ n: string }>(
+              `SELECT count(*) AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                WHERE datname = $1 AND pid <> pg_backend_pid()) t`,
+              [name],
+            );
+            kills.push({ at: Date.now() - started, killed: Number(r.rows[0]!.n) });
+          }
+        })();
+        const summary = await runWorkload(ctx, options({ durationMs: 7000, tolerateErrors: false }), io);
+        await killer;
+        const after = await snapshot(database);
+
+        expect(kills.reduce((n, k) => n + k.killed, 0)).toBeGreaterThan(0);
+        // Not fatal, though errors are not tolerated: lost connections are not the workload's fault.
+        expect(summary.fatal).toBeUndefined();
+        const lost = summary.connectionErrors + summary.idleConnectionsLost;
+        expect(lost).toBeGreaterThan(0);
+        expect(io.stdout.text).toMatch(
+          /^Connections lost: \d+ during operations \(outcome unknown\), \d+ while idle in the pool\.$/m,
+        );
+        if (summary.connectionErrors > 0) {
+          expect(io.stderr.text).toMatch(/lost (its connection|their connections); the pool reconnects/);
+          expect(Object.keys(summary.errorsByState).length).toBeGreaterThan(0);
+          expect(io.stdout.text).toMatch(/Errors by SQLSTATE: .*(57P01|connection|ECONNRESET)/);
+        }
+        // Every error was a lost connection.
+        expect(summary.total.errors).toBe(summary.connectionErrors);
+        // It kept going after the last termination: reads succeeded in the later seconds.
+        const lastKillSecond = Math.ceil(kills.at(-1)!.at / 1000);
+        const laterReads = io.stdout.lines
+          .map((l) => ROW.exec(l))
+          .filter(
+            (m): m is RegExpExecArray =>
+              m !== null && m[9] === "readVehicles" && Number(m[1]) > lastKillSecond + 1,
+          )
+          .map((m) => Number(m[3]));
+        expect(laterReads.length).toBeGreaterThan(0);
+        expect(Math.max(...laterReads)).toBeGreaterThan(0);
+        expectConsistent(before, after, summary);
+      } finally {
+        await admin.end();
+        await database.close();
+      }
+    });
+  });
+}
