@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/program.ts";
 import { createServerDatabase, dropServerDatabases, SERVER_URL } from "../support/databases.ts";
-import { runMovr, spawnMovr, testIo } from "./support.ts";
+import { runMovr, testIo } from "./support.ts";
 
 afterAll(dropServerDatabases);
 
@@ -140,18 +140,6 @@ if (SERVER_URL) {
       expect(run.stderr).toMatch(
         /^Running the movr workload on PostgreSQL at 127\.0\.0\.1:5432: 2 workers, 95% reads, 1 city, for 2s\.$/m,
       );
-    });
-
-    it("Ctrl-C prints the summary and exits 0", async () => {
-      const url = await createServerDatabase();
-      expect((await runMovr(["load", "--url", url, "--city", "paris"])).code).toBe(0);
-      const run = spawnMovr(["run", "--url", url, "--concurrency", "2"]);
-      await run.waitFor(/readVehicles\n/);
-      run.child.kill("SIGINT");
-      expect(await run.exited).toBe(0);
-      expect(run.stdout()).toMatch(/__result\n\s+\d+\.\ds\s+0\s+\d+\s+[\d.]+.* {2}total\n/);
-      expect(run.stdout()).toMatch(/^Transactions: [\d,]+ committed/m);
-      expect(run.stderr()).toContain("Interrupted: finishing the operations in flight, then the summary.");
     });
   });
 }

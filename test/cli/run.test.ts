@@ -11,7 +11,7 @@ import { openDatabase, type Database } from "../../src/db/database.ts";
 import type { MovrContext } from "../../src/shared/context.ts";
 import { OPERATIONS } from "../../src/workload/workload.ts";
 import { createServerDatabase, dropServerDatabases, SERVER_URL, TARGETS } from "../support/databases.ts";
-import { Capture, count, tableCounts, testIo } from "./support.ts";
+import { Capture, count, runMovr, spawnMovr, tableCounts, testIo } from "./support.ts";
 
 afterAll(dropServerDatabases);
 
@@ -178,7 +178,7 @@ describe.each(TARGETS)("movr run on $name", (target) => {
 });
 
 if (SERVER_URL) {
-  describe("movr run while its backends are terminated (PostgreSQL server)", () => {
+  describe("movr run on the PostgreSQL server: terminated backends, Ctrl-C", () => {
     it("reports the lost connections, keeps going, and keeps its summary consistent", async () => {
       const url = await createServerDatabase();
       const name = new URL(url).pathname.slice(1);
@@ -238,6 +238,18 @@ if (SERVER_URL) {
         await admin.end();
         await database.close();
       }
+    });
+
+    it("the real command line: Ctrl-C prints the summary and exits 0", async () => {
+      const url = await createServerDatabase();
+      expect((await runMovr(["load", "--url", url, "--city", "paris"])).code).toBe(0);
+      const run = spawnMovr(["run", "--url", url, "--concurrency", "2"]);
+      await run.waitFor(/readVehicles\n/);
+      run.child.kill("SIGINT");
+      expect(await run.exited).toBe(0);
+      expect(run.stdout()).toMatch(/__result\n\s+\d+\.\ds\s+0\s+\d+\s+[\d.]+.* {2}total\n/);
+      expect(run.stdout()).toMatch(/^Transactions: [\d,]+ committed/m);
+      expect(run.stderr()).toContain("Interrupted: finishing the operations in flight, then the summary.");
     });
   });
 }
