@@ -22,8 +22,17 @@ export interface TxStats {
   exhausted: number;
 }
 
+export interface TransactionMode {
+  readOnly: boolean;
+}
+
 export interface Database {
   readonly db: Db;
+  /**
+   * One SERIALIZABLE transaction: BEGIN, `fn`, COMMIT (ROLLBACK on error). No retries here:
+   * runTransaction owns them. A connection that broke on the way is destroyed, never pooled.
+   */
+  transaction<T>(fn: (tx: Db) => Promise<T>, mode: TransactionMode): Promise<T>;
   readonly kind: "embedded" | "server";
   readonly dialect: Dialect;
   /** Where it is, for messages: never includes a password. */
@@ -68,8 +77,15 @@ async function openEmbedded(config: DatabaseConfig, inMemory: boolean): Promise<
       },
     );
   }
+  const db = drizzlePglite(client) as unknown as Db;
   return {
-    db: drizzlePglite(client) as unknown as Db,
+    db,
+    // PGlite is one connection: its own transaction() serialises callers.
+    transaction: (fn, mode) =>
+      db.transaction((tx) => fn(tx as unknown as Db), {
+        isolationLevel: "serializable",
+        accessMode: mode.readOnly ? "read only" : "read write",
+      }),
     kind: "embedded",
     dialect: "postgres",
     description: inMemory ? "embedded PGlite (in memory)" : `embedded PGlite (${config.dataDir})`,
@@ -173,6 +189,7 @@ async function openServer(config: DatabaseConfig, raw: string): Promise<Database
     parsed.forcedCockroach || /cockroachdb/i.test(version) ? "cockroachdb" : "postgres";
   return {
     db: drizzlePg(pool) as unknown as Db,
+    transaction: (fn, mode) => poolTransaction(pool, fn, mode),
     kind: "server",
     dialect,
     description: `${dialect === "cockroachdb" ? "CockroachDB" : "PostgreSQL"} at ${parsed.host}`,
@@ -191,6 +208,47 @@ async function openServer(config: DatabaseConfig, raw: string): Promise<Database
     close: () => pool.end(),
     pool,
   };
+}
+
+// One Drizzle instance per pooled connection, made on first use.
+const clientDbs = new WeakMap<pg.PoolClient, Db>();
+
+/**
+ * Our own BEGIN/COMMIT on a checked-out client, rather than Drizzle's: Drizzle sends BEGIN
+ * outside its try/finally, so a connection lost during BEGIN would never go back to the pool,
+ * and a failed ROLLBACK would hide the error that caused it.
+ */
+async function poolTransaction<T>(
+  pool: pg.Pool,
+  fn: (tx: Db) => Promise<T>,
+  mode: TransactionMode,
+): Promise<T> {
+  const client = await pool.connect();
+  let db = clientDbs.get(client);
+  if (!db) {
+    // A server that closes a connection between two statements makes the client emit `error`;
+    // unheard, that would kill the process. The next statement on it fails instead.
+    client.on("error", () => undefined);
+    db = drizzlePg(client) as unknown as Db;
+    clientDbs.set(client, db);
+  }
+  let broken: Error | undefined;
+  try {
+    await client.query(`BEGIN ISOLATION LEVEL SERIALIZABLE, ${mode.readOnly ? "READ ONLY" : "READ WRITE"}`);
+    const result = await fn(db);
+    await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    try {
+      await client.query("ROLLBACK");
+    } catch (rollbackErr) {
+      broken = rollbackErr as Error;
+    }
+    throw err;
+  } finally {
+    // release(err) destroys the connection instead of pooling it.
+    client.release(broken);
+  }
 }
 
 /** One readable clause for a driver error: the errno or the server's message, never a stack. */

@@ -99,12 +99,12 @@ export async function runTransaction<T>(
   try {
     return await withRetries(
       () =>
-        database.db.transaction(
+        database.transaction(
           async (tx) => {
             if (options.followerReads) await tx.execute(sql.raw(FOLLOWER_READ_SQL));
-            return fn(tx as unknown as Tx);
+            return fn(tx);
           },
-          { isolationLevel: "serializable", accessMode: options.readOnly ? "read only" : "read write" },
+          { readOnly: options.readOnly ?? false },
         ),
       policy,
       database.stats,

@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, databaseConfigFor, loadConfig } from "../../src/config.ts";
+import { sql } from "drizzle-orm";
 import { openDatabase, parseServerUrl, redact } from "../../src/db/database.ts";
+import { runTransaction } from "../../src/db/transaction.ts";
 import { DatabaseUnavailableError } from "../../src/shared/errors.ts";
 import { SERVER_URL } from "../support/databases.ts";
 
@@ -86,6 +88,38 @@ describe("openDatabase", () => {
     const r = await db.query<{ name: string }>("SELECT current_setting('application_name') AS name");
     expect(r.rows[0]?.name).toBe("movr-test-app");
     await db.close();
+  });
+});
+
+type Rows = { rows: Record<string, unknown>[] };
+
+describe("a connection lost inside a transaction", () => {
+  it.runIf(SERVER_URL)("becomes 'unavailable', is not retried, and never leaks a pool slot", async () => {
+    const config = databaseConfigFor(SERVER_URL, {});
+    const db = await openDatabase({ ...config, pool: { ...config.pool, max: 2 } });
+    const admin = await openDatabase({ ...config, pool: { ...config.pool, max: 1 } });
+    try {
+      // More losses than the pool has slots: a leaked slot per loss would hang the last ones.
+      for (let i = 0; i < 4; i++) {
+        let attempts = 0;
+        const err = await runTransaction(db, async (tx) => {
+          attempts++;
+          const pid = ((await tx.execute(sql`SELECT pg_backend_pid() AS pid`)) as Rows).rows[0]?.pid;
+          await admin.query("SELECT pg_terminate_backend($1)", [pid]);
+          await tx.execute(sql`SELECT 1`);
+        }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(DatabaseUnavailableError);
+        expect(attempts).toBe(1);
+      }
+      const ok = await runTransaction(
+        db,
+        async (tx) => ((await tx.execute(sql`SELECT 42 AS n`)) as Rows).rows[0]?.n,
+      );
+      expect(ok).toBe(42);
+    } finally {
+      await admin.close();
+      await db.close();
+    }
   });
 });
 

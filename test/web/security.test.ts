@@ -206,6 +206,11 @@ describe("unavailable database", () => {
   async function withDb(db: Db, maxTxAttempts = 10) {
     const fake: Database = {
       db,
+      transaction: (fn, mode) =>
+        db.transaction((tx) => fn(tx as unknown as Db), {
+          isolationLevel: "serializable",
+          accessMode: mode.readOnly ? "read only" : "read write",
+        }),
       kind: "server",
       dialect: "postgres",
       description: "a test double",
