@@ -14,6 +14,14 @@ function flushAndExit(code: number): void {
   process.stderr.write("", done);
 }
 
+// `movr run | head`: the reader went away. Stop quietly, as Unix tools do, not with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
+}
+
 let config: ToolConfig;
 try {
   config = loadToolConfig();

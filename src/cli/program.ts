@@ -5,7 +5,6 @@ import { citiesOf } from "../cities/region.config.ts";
 import { openDatabase, type Database } from "../db/database.ts";
 import { migrate } from "../db/migrate.ts";
 import type { MovrContext } from "../shared/context.ts";
-import { guardPool } from "../workload/workload.ts";
 import { runDemo } from "./demo.command.ts";
 import { describeFailure, EXIT_FAILURE } from "./errors.ts";
 import { writeLine, type CliIo } from "./io.ts";
@@ -33,11 +32,9 @@ async function withDatabase<T>(
   fn: (ctx: MovrContext) => Promise<T>,
 ): Promise<T> {
   const database: Database = await openDatabase(databaseConfig(io.config, url, pool));
-  const unguard = guardPool(database);
   try {
     return await fn({ database, cities: citiesOf(io.config.regions), clock: () => new Date() });
   } finally {
-    unguard();
     await database.close();
   }
 }

@@ -5,7 +5,7 @@ import type { MovrContext } from "../shared/context.ts";
 import { listVehicles } from "../vehicles/vehicle.service.ts";
 import { WorkloadStats } from "../workload/stats.ts";
 import {
-  guardPool,
+  watchIdleConnections,
   OPERATIONS,
   runWorkers,
   type FatalError,
@@ -49,13 +49,13 @@ async function preflight(ctx: MovrContext, o: RunCommandOptions): Promise<void> 
 export async function runWorkload(ctx: MovrContext, o: RunCommandOptions, io: RunIo): Promise<RunSummary> {
   const database = ctx.database;
   const stats = new WorkloadStats(OPERATIONS);
-  const unguard = guardPool(database, () => {
+  const unwatch = watchIdleConnections(database, () => {
     stats.idleConnectionsLost++;
   });
   try {
     await preflight(ctx, o);
   } catch (err) {
-    unguard();
+    unwatch();
     throw err;
   }
   const before = { ...database.stats };
@@ -88,7 +88,7 @@ export async function runWorkload(ctx: MovrContext, o: RunCommandOptions, io: Ru
     clearInterval(ticker);
     if (timer) clearTimeout(timer);
     removeInterrupt();
-    unguard();
+    unwatch();
   }
   const elapsedMs = performance.now() - startedAt;
   const after = database.stats;

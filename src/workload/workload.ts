@@ -4,7 +4,6 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { performance } from "node:perf_hooks";
-import type pg from "pg";
 import type { Database } from "../db/database.ts";
 import { isConnectionError, sqlState } from "../db/sql-errors.ts";
 import { applyPromoCode, createPromoCode, pickPromoCode } from "../promo-codes/promo-code.service.ts";
@@ -213,56 +212,20 @@ export function pickWrite(rng: Rng): WriteOperation {
 }
 
 /**
- * Makes a pool survive connections the server closes (pg_terminate_backend, a restart):
- *
- * - A client closed while checked out (between two statements of a transaction) emits `error`;
- *   without a listener an EventEmitter throws and the process dies. We listen; the statement
- *   that next uses the client fails and is counted like any lost connection.
- * - Drizzle's node-postgres `transaction()` sends BEGIN before its try/finally, so a connection
- *   lost during BEGIN is never released: each one would take a pool slot for good, and after
- *   `max` of them every operation would wait forever. A checked-out client whose connection
- *   ended is therefore released (once: a later release by its holder does nothing) shortly after.
- * - Idle clients the server closed are dropped by the pool; `onIdleLost` counts them.
+ * Counts idle pooled connections the server closed (pg_terminate_backend, a restart): the pool
+ * drops and replaces them, and `onIdleLost` is told. Connections lost during an operation are
+ * counted by the operation's error. (The database handle destroys a connection that broke in a
+ * transaction and keeps its `error` event from killing the process.) Returns the unsubscribe.
  */
-export function guardPool(database: Database, onIdleLost: () => void = () => undefined): () => void {
+export function watchIdleConnections(
+  database: Database,
+  onIdleLost: () => void = () => undefined,
+): () => void {
   const pool = database.pool;
   if (!pool) return () => undefined;
-  const guarded = new WeakSet<pg.PoolClient>();
-  const checkedOut = new WeakSet<pg.PoolClient>();
-  const timers = new Set<NodeJS.Timeout>();
-  const reclaim = (client: pg.PoolClient) => {
-    if (!checkedOut.has(client)) return;
-    const release = client.release.bind(client);
-    let released = false;
-    client.release = (err?: Error | boolean) => {
-      if (released) return;
-      released = true;
-      release(err ?? new Error("connection lost"));
-    };
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      if (checkedOut.has(client)) client.release(new Error("connection lost"));
-    }, 250);
-    timers.add(timer);
-  };
-  const onAcquire = (client: pg.PoolClient) => {
-    checkedOut.add(client);
-    if (guarded.has(client)) return;
-    guarded.add(client);
-    client.on("error", () => undefined);
-    client.once("end", () => reclaim(client));
-  };
-  const onRelease = (_err: unknown, client: pg.PoolClient) => {
-    checkedOut.delete(client);
-  };
   pool.on("error", onIdleLost);
-  pool.on("acquire", onAcquire);
-  pool.on("release", onRelease);
   return () => {
     pool.off("error", onIdleLost);
-    pool.off("acquire", onAcquire);
-    pool.off("release", onRelease);
-    for (const t of timers) clearTimeout(t);
   };
 }
 
