@@ -656,7 +656,7 @@ export async function runWorkloadBench(): Promise<void> {
     const copy = await copyLoad(copyUrl, { cities: REFERENCE_CITIES, ...LOAD_DATA, seed: 1, now: NOW });
     const copyRate = (copy.rows * 1000) / copy.ms;
     console.log(
-      `movr load: ${loadRows.toLocaleString("en-US")} rows in ${m[2]} s (${Math.round(loadRate).toLocaleString("en-US")} rows/s, multi-row INSERTs of 500, 4 in flight); ` +
+      `movr load: ${loadRows.toLocaleString("en-US")} rows in ${m[2]} s (${Math.round(loadRate).toLocaleString("en-US")} rows/s, bulk INSERTs of 500 rows (unnest), 4 in flight); ` +
         `COPY FROM STDIN (pg-copy-streams, one connection): ${copy.rows.toLocaleString("en-US")} rows in ${(copy.ms / 1000).toFixed(1)} s (${Math.round(copyRate).toLocaleString("en-US")} rows/s); ratio ${ratio(loadRate, copyRate)}`,
     );
   } finally {

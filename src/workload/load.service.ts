@@ -1,5 +1,6 @@
-// Loads generated data in batches of multi-row INSERTs, each batch its own retried transaction:
-// small enough for CockroachDB's transaction limits, large enough to be fast. Tables are loaded
+// Loads generated data in batches of bulk INSERTs (one statement per batch, see
+// load.repository.ts), each batch its own retried transaction: small enough for CockroachDB's
+// transaction limits, large enough to be fast. Tables are loaded
 // parents first (foreign keys); the batches of one table may run on several connections at once.
 import type { Database } from "../db/database.ts";
 import { loadMigrations, type Migration } from "../db/migrate.ts";
@@ -22,7 +23,7 @@ export const LOAD_TABLES = [
 ] as const;
 export type LoadTable = (typeof LOAD_TABLES)[number];
 
-/** Rows per INSERT: about 5,000 bind parameters, far below CockroachDB's and PostgreSQL's limits. */
+/** Rows per INSERT (and per transaction): far below CockroachDB's transaction limits. */
 export const DEFAULT_BATCH_SIZE = 500;
 
 export interface LoadProgress {
