@@ -26,8 +26,8 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxAttempts: 10,
-  baseDelayMs: 5,
-  maxDelayMs: 1000,
+  baseDelayMs: 10,
+  maxDelayMs: 2000,
   sleep: (ms) => delay(ms),
   random: Math.random,
 };
