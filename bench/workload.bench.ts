@@ -24,6 +24,7 @@ import { runLoad } from "../src/cli/load.command.ts";
 import type { OperationSummary } from "../src/cli/run.report.ts";
 import { databaseConfigFor } from "../src/config.ts";
 import { openDatabase } from "../src/db/database.ts";
+import { backoffMs, DEFAULT_RETRY_POLICY } from "../src/db/transaction.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { centsToDecimal, computeFare, parsePercent } from "../src/rides/ride.fare.ts";
 import { generate, promoCodePivot, type GenerateOptions } from "../src/workload/generate.ts";
@@ -126,7 +127,7 @@ class RawDb {
   committed = 0;
   constructor(readonly pool: pg.Pool) {}
 
-  /** BEGIN ... COMMIT, re-run on 40001/40P01 with the same full-jitter backoff as runTransaction. */
+  /** BEGIN ... COMMIT, re-run on 40001/40P01 with runTransaction's own backoff policy. */
   async tx<T>(readOnly: boolean, fn: (q: Query) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
@@ -139,9 +140,9 @@ class RawDb {
         return result;
       } catch (err) {
         await client.query("rollback").catch(() => (broken = true));
-        if (isRetryable(err) && attempt < 10) {
+        if (isRetryable(err) && attempt < DEFAULT_RETRY_POLICY.maxAttempts) {
           this.retries++;
-          await delay(Math.floor(Math.random() * Math.min(1000, 5 * 2 ** (attempt - 1))));
+          await delay(backoffMs(attempt, DEFAULT_RETRY_POLICY));
           continue;
         }
         if ((err as { code?: string }).code === "23505") throw new Conflict("unique violation");
