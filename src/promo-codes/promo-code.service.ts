@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { runTransaction } from "../db/transaction.ts";
 import type { MovrContext } from "../shared/context.ts";
 import { conflict, invalid, notFound } from "../shared/errors.ts";
@@ -128,9 +127,10 @@ export async function listUserPromoCodes(
   }));
 }
 
-export async function pickPromoCode(
-  ctx: MovrContext,
-  pivot: string = randomUUID(),
-): Promise<string | undefined> {
+/**
+ * The first code after `pivot` (wrapping around). The caller picks the pivot from the shape of
+ * its codes: no default would spread picks over codes of every shape.
+ */
+export async function pickPromoCode(ctx: MovrContext, pivot: string): Promise<string | undefined> {
   return runTransaction(ctx.database, (tx) => pickPromoCodeRow(tx, pivot), { readOnly: true });
 }
