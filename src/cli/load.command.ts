@@ -1,5 +1,6 @@
 // `movr load`: create the schema (unless --skip-init; --drop starts over), then generate and
 // insert deterministic data over the chosen cities, reporting progress and rows per second.
+import type { GenerateOptions } from "../workload/generate.ts";
 import { performance } from "node:perf_hooks";
 import type { Database } from "../db/database.ts";
 import { migrate } from "../db/migrate.ts";
@@ -24,16 +25,9 @@ export const LOAD_DEFAULTS = {
   promoCodes: 1000,
 } as const;
 
-export interface LoadCommandOptions {
+/** What to generate (same seed and `now`, same rows), and how to load it. */
+export interface LoadCommandOptions extends GenerateOptions {
   cities: string[];
-  users: number;
-  vehicles: number;
-  rides: number;
-  histories: number;
-  promoCodes: number;
-  seed: number;
-  /** The generated timeline ends here. Same seed and `now`, same rows. */
-  now: Date;
   drop: boolean;
   skipInit: boolean;
   batchSize?: number;
