@@ -395,8 +395,7 @@ const SQL = {
   findVehicle: `select ${VEHICLE_COLS} from "vehicles" where ("vehicles"."city" = $1 and "vehicles"."id" = $2)`,
   changeStatus: `update "vehicles" set "status" = $1 where ("vehicles"."city" = $2 and "vehicles"."id" = $3 and "vehicles"."status" = $4) returning "current_location"`,
   insertRide: `insert into "rides" (${RIDE_COLS}) values ($1, $2, $3, $4, $5, $6, default, $7, default, default) returning ${RIDE_COLS}`,
-  validCodes: `select "user_promo_codes"."city", "user_promo_codes"."user_id", "user_promo_codes"."code", "user_promo_codes"."timestamp", "user_promo_codes"."usage_count", "promo_codes"."code", "promo_codes"."description", "promo_codes"."creation_time", "promo_codes"."expiration_time", "promo_codes"."rules", "promo_codes"."times_applied" from "user_promo_codes" inner join "promo_codes" on "promo_codes"."code" = "user_promo_codes"."code" where ("user_promo_codes"."city" = $1 and "user_promo_codes"."user_id" = $2 and ("promo_codes"."expiration_time" is null or "promo_codes"."expiration_time" > $3))`,
-  findRide: `select ${RIDE_COLS} from "rides" where ("rides"."city" = $1 and "rides"."id" = $2)`,
+  rideToEnd: `select "rides"."id", "rides"."city", "rides"."vehicle_city", "rides"."rider_id", "rides"."vehicle_id", "rides"."start_address", "rides"."end_address", "rides"."start_time", "rides"."end_time", "rides"."revenue", "vehicles"."type", (SELECT json_agg("promo_codes"."rules") FROM "user_promo_codes" INNER JOIN "promo_codes" ON "promo_codes"."code" = "user_promo_codes"."code" WHERE "user_promo_codes"."city" = "rides"."city" AND "user_promo_codes"."user_id" = "rides"."rider_id" AND ("promo_codes"."expiration_time" IS NULL OR "promo_codes"."expiration_time" > $1)) AS rules from "rides" left join "vehicles" on ("vehicles"."city" = "rides"."vehicle_city" and "vehicles"."id" = "rides"."vehicle_id") where ("rides"."city" = $2 and "rides"."id" = $3)`,
   finishRide: `update "rides" set "end_address" = $1, "end_time" = $2, "revenue" = $3 where ("rides"."city" = $4 and "rides"."id" = $5 and "rides"."end_time" is null) returning ${RIDE_COLS}`,
   moveBack: `update "vehicles" set "status" = $1, "current_location" = $2 where ("vehicles"."city" = $3 and "vehicles"."id" = $4 and "vehicles"."status" = $5) returning "current_location"`,
   countCodeUse: `update "user_promo_codes" set "usage_count" = coalesce("user_promo_codes"."usage_count", 0) + 1 where ("user_promo_codes"."city" = $1 and "user_promo_codes"."user_id" = $2 and exists (select "code" from "promo_codes" where ("promo_codes"."code" = "user_promo_codes"."code" and ("promo_codes"."expiration_time" is null or "promo_codes"."expiration_time" > $3))))`,
@@ -559,15 +558,14 @@ async function baselineHandle(
       const location = String(body.location);
       const now = new Date();
       const ride = await tx(pool, "read write", async (c) => {
-        const found = (await c.query(SQL.findRide, [city, rideId])).rows[0] as Row | undefined;
+        const found = (await c.query(SQL.rideToEnd, [now.toISOString(), city, rideId])).rows[0] as
+          Row | undefined;
         if (!found) throw new HttpFailure(404, "not_found");
         if (found.rider_id !== user.id) throw new HttpFailure(403, "forbidden");
         if (found.end_time) throw new HttpFailure(409, "ride_already_ended");
-        const vehicle = (await c.query(SQL.findVehicle, [city, found.vehicle_id])).rows[0] as Row | undefined;
-        await c.query(SQL.validCodes, [city, user.id, now.toISOString()]);
         const started = (found.start_time as Date | null) ?? now;
         const fare = computeFare(
-          (vehicle?.type as "scooter" | null) ?? null,
+          (found.type as "scooter" | null) ?? null,
           started,
           now < started ? started : now,
         );
@@ -578,7 +576,8 @@ async function baselineHandle(
           city,
           rideId,
         ]);
-        if (vehicle) await c.query(SQL.moveBack, ["available", location, city, vehicle.id, "in_use"]);
+        if (found.vehicle_id)
+          await c.query(SQL.moveBack, ["available", location, city, found.vehicle_id, "in_use"]);
         return ended.rows[0] as Row;
       });
       return send(200, { ride: rideOut(ride) });

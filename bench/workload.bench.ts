@@ -360,44 +360,32 @@ const RAW_OPS: Record<OperationName, (db: RawDb, city: string, rng: Rng) => Prom
     const now = new Date();
     const location = address(rng);
     await db.tx(false, async (q) => {
+      // The one read of endRide (findRideToEnd): ride, vehicle type and valid promo rules.
       const ride = (
-        await q(`select ${RIDE_COLS} from "rides" where ("rides"."city" = $1 and "rides"."id" = $2)`, [
-          city,
-          rideId,
-        ])
+        await q(
+          `select "rides"."id", "rides"."city", "rides"."vehicle_city", "rides"."rider_id", "rides"."vehicle_id", "rides"."start_address", "rides"."end_address", "rides"."start_time", "rides"."end_time", "rides"."revenue", "vehicles"."type", (SELECT json_agg("promo_codes"."rules") FROM "user_promo_codes" INNER JOIN "promo_codes" ON "promo_codes"."code" = "user_promo_codes"."code" WHERE "user_promo_codes"."city" = "rides"."city" AND "user_promo_codes"."user_id" = "rides"."rider_id" AND ("promo_codes"."expiration_time" IS NULL OR "promo_codes"."expiration_time" > $1)) AS rules from "rides" left join "vehicles" on ("vehicles"."city" = "rides"."vehicle_city" and "vehicles"."id" = "rides"."vehicle_id") where ("rides"."city" = $2 and "rides"."id" = $3)`,
+          [now.toISOString(), city, rideId],
+        )
       ).rows[0];
       if (!ride) throw new Conflict("not_found");
       if (ride.end_time) throw new Conflict("ride_already_ended");
-      const vehicle = ride.vehicle_id
-        ? (
-            await q(
-              `select ${VEHICLE_COLS} from "vehicles" where ("vehicles"."city" = $1 and "vehicles"."id" = $2)`,
-              [city, ride.vehicle_id],
-            )
-          ).rows[0]
-        : undefined;
-      const codes = await q(
-        `select "user_promo_codes"."city", "user_promo_codes"."user_id", "user_promo_codes"."code", "user_promo_codes"."timestamp", "user_promo_codes"."usage_count", "promo_codes"."code", "promo_codes"."description", "promo_codes"."creation_time", "promo_codes"."expiration_time", "promo_codes"."rules", "promo_codes"."times_applied" from "user_promo_codes" inner join "promo_codes" on "promo_codes"."code" = "user_promo_codes"."code" where ("user_promo_codes"."city" = $1 and "user_promo_codes"."user_id" = $2 and ("promo_codes"."expiration_time" is null or "promo_codes"."expiration_time" > $3))`,
-        [city, ride.rider_id, now],
-      );
+      const rules = (ride.rules ?? []) as { type?: string; value?: string }[];
       const best = Math.max(
         0,
-        ...codes.rows.map((r: { rules?: { type?: string; value?: string } }) =>
-          r.rules?.type === "percent_discount" ? (parsePercent(r.rules.value) ?? 0) : 0,
-        ),
+        ...rules.map((r) => (r?.type === "percent_discount" ? (parsePercent(r.value) ?? 0) : 0)),
       );
       const startedAt: Date = ride.start_time ?? now;
       const endTime = now < startedAt ? startedAt : now;
-      const fare = computeFare(vehicle?.type ?? null, startedAt, endTime, best);
+      const fare = computeFare(ride.type ?? null, startedAt, endTime, best);
       const ended = await q(
         `update "rides" set "end_address" = $1, "end_time" = $2, "revenue" = $3 where ("rides"."city" = $4 and "rides"."id" = $5 and "rides"."end_time" is null) returning ${RIDE_COLS}`,
         [location, endTime, centsToDecimal(fare.cents), city, rideId],
       );
       if (!ended.rows[0]) throw new Conflict("ride_already_ended");
-      if (vehicle) {
+      if (ride.vehicle_id) {
         await q(
           `update "vehicles" set "status" = $1, "current_location" = $2 where ("vehicles"."city" = $3 and "vehicles"."id" = $4 and "vehicles"."status" = $5) returning "current_location"`,
-          ["available", location, city, vehicle.id, "in_use"],
+          ["available", location, city, ride.vehicle_id, "in_use"],
         );
       }
     });

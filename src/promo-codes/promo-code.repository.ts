@@ -54,19 +54,6 @@ export async function listCodesOfUser(tx: Tx, city: string, userId: string): Pro
     .orderBy(asc(userPromoCodes.code));
 }
 
-export async function listValidCodesOfUser(
-  tx: Tx,
-  city: string,
-  userId: string,
-  now: Date,
-): Promise<AppliedCode[]> {
-  return tx
-    .select({ applied: userPromoCodes, promo: promoCodes })
-    .from(userPromoCodes)
-    .innerJoin(promoCodes, eq(promoCodes.code, userPromoCodes.code))
-    .where(and(eq(userPromoCodes.city, city), eq(userPromoCodes.userId, userId), unexpired(now)));
-}
-
 /** A ride started: each of the rider's valid codes has been used once more. One statement. */
 export async function incrementUsageOfValidCodes(
   tx: Tx,

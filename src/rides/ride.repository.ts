@@ -1,5 +1,7 @@
 import { and, asc, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { Tx } from "../db/transaction.ts";
+import { promoCodes, userPromoCodes, type PromoRules } from "../promo-codes/promo-code.table.ts";
+import { vehicles, type VehicleType } from "../vehicles/vehicle.table.ts";
 import { rides, vehicleLocationHistories, type LocationRow, type RideRow } from "./ride.table.ts";
 
 export async function insertRide(tx: Tx, row: typeof rides.$inferInsert): Promise<RideRow> {
@@ -13,6 +15,40 @@ export async function findRide(tx: Tx, city: string, id: string): Promise<RideRo
     .from(rides)
     .where(and(eq(rides.city, city), eq(rides.id, id)));
   return row;
+}
+
+export interface RideToEnd {
+  ride: RideRow;
+  vehicleType: VehicleType | null;
+  /** Rules of the rider's promo codes still valid at `now`. */
+  promoRules: PromoRules[];
+}
+
+/**
+ * Everything ending a ride needs, in one round trip: the ride, its vehicle's type, and the
+ * rider's valid promo rules. Fewer round trips keep the transaction short, and a short
+ * transaction is less likely to meet a concurrent one (40001), on PostgreSQL and CockroachDB.
+ */
+export async function findRideToEnd(
+  tx: Tx,
+  city: string,
+  id: string,
+  now: Date,
+): Promise<RideToEnd | undefined> {
+  const [row] = await tx
+    .select({
+      ride: rides,
+      vehicleType: vehicles.type,
+      promoRules: sql<PromoRules[] | null>`(
+        SELECT json_agg(${promoCodes.rules}) FROM ${userPromoCodes}
+        INNER JOIN ${promoCodes} ON ${promoCodes.code} = ${userPromoCodes.code}
+        WHERE ${userPromoCodes.city} = ${rides.city} AND ${userPromoCodes.userId} = ${rides.riderId}
+          AND (${promoCodes.expirationTime} IS NULL OR ${promoCodes.expirationTime} > ${now.toISOString()}))`,
+    })
+    .from(rides)
+    .leftJoin(vehicles, and(eq(vehicles.city, rides.vehicleCity), eq(vehicles.id, rides.vehicleId)))
+    .where(and(eq(rides.city, city), eq(rides.id, id)));
+  return row && { ride: row.ride, vehicleType: row.vehicleType, promoRules: row.promoRules ?? [] };
 }
 
 export async function findActiveRideOfRider(

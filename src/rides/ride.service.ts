@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { runTransaction } from "../db/transaction.ts";
-import { incrementUsageOfValidCodes, listValidCodesOfUser } from "../promo-codes/promo-code.repository.ts";
+import { incrementUsageOfValidCodes } from "../promo-codes/promo-code.repository.ts";
 import type { MovrContext } from "../shared/context.ts";
 import { decodeCursor, encodeCursor } from "../shared/cursor.ts";
 import { conflict, DomainError, invalid, notFound } from "../shared/errors.ts";
@@ -18,6 +18,7 @@ import { centsToDecimal, computeFare, parsePercent } from "./ride.fare.ts";
 import {
   findActiveRideOfRider,
   findRide,
+  findRideToEnd,
   finishRide,
   insertLocation,
   insertRide,
@@ -132,28 +133,25 @@ export async function endRide(
   const location = requireText("location", input.location, LIMITS.address);
   const now = ctx.clock();
   const row = await runTransaction(ctx.database, async (tx) => {
-    const ride = await findRide(tx, city, rideId);
-    if (!ride) throw notFound("That ride");
+    const found = await findRideToEnd(tx, city, rideId, now);
+    if (!found) throw notFound("That ride");
+    const { ride, vehicleType, promoRules } = found;
     requireRider(input.actor, ride);
     if (ride.endTime) throw conflict("ride_already_ended", "That ride has already ended.");
-    const vehicle = ride.vehicleId ? await findVehicle(tx, city, ride.vehicleId) : undefined;
-    const codes = ride.riderId ? await listValidCodesOfUser(tx, city, ride.riderId, now) : [];
     const best = Math.max(
       0,
-      ...codes
-        .filter((c) => c.promo.rules?.type === "percent_discount")
-        .map((c) => parsePercent(c.promo.rules?.value) ?? 0),
+      ...promoRules.filter((r) => r?.type === "percent_discount").map((r) => parsePercent(r.value) ?? 0),
     );
     const startedAt = ride.startTime ?? now;
     const endTime = now < startedAt ? startedAt : now;
-    const fare = computeFare(vehicle?.type ?? null, startedAt, endTime, best);
+    const fare = computeFare(vehicleType, startedAt, endTime, best);
     const ended = await finishRide(tx, city, rideId, {
       endAddress: location,
       endTime,
       revenue: centsToDecimal(fare.cents),
     });
     if (!ended) throw conflict("ride_already_ended", "That ride has already ended.");
-    if (vehicle) await changeVehicleStatus(tx, city, vehicle.id, "in_use", "available", location);
+    if (ride.vehicleId) await changeVehicleStatus(tx, city, ride.vehicleId, "in_use", "available", location);
     return ended;
   });
   return toRide(row);
