@@ -104,7 +104,7 @@ export async function runHttpBench(): Promise<void> {
     const pairs = await makeRiders(ctx, CONNECTIONS * 3);
     const riderIds = new Set(pairs.map((p) => p.riderId));
     console.log(
-      `HTTP bench: ${database.description}, ${CONNECTIONS} connections, ${seconds} s per phase ` +
+      `HTTP bench: ${database.description}, ${CONNECTIONS} connections, ${seconds} s per phase, best of ${Number(process.env.MOVR_BENCH_ROUNDS) || 2} alternating rounds ` +
         `(data ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
     );
     // Ends the rides a stopped load run left open, so the next run finds every pair free.
@@ -123,7 +123,11 @@ export async function runHttpBench(): Promise<void> {
     };
 
     const results: Record<Kind, { list: Measured; rides: Measured; server: ServerStats }> = {} as never;
-    for (const kind of ["baseline", "ours"] as const) {
+    // Alternating rounds, best of each: on a 2-core machine one 10 s phase can land on a busy
+    // moment (autovacuum, the other process), and alternating spreads that over both servers.
+    const rounds = Number(process.env.MOVR_BENCH_ROUNDS) || 2;
+    const order = Array.from({ length: rounds }, () => ["baseline", "ours"] as const).flat();
+    for (const kind of order) {
       const server = await startServer(kind, url);
       try {
         await listLoad(server.url, WARMUP_SECONDS);
@@ -132,7 +136,18 @@ export async function runHttpBench(): Promise<void> {
         await settle();
         const rides = await ridePairs(server.url, pairs, seconds);
         await settle();
-        results[kind] = { list, rides, server: await server.stats() };
+        const stats = await server.stats();
+        const prev = results[kind];
+        results[kind] = {
+          list: prev && prev.list.requestsPerSecond > list.requestsPerSecond ? prev.list : list,
+          rides: prev && prev.rides.requestsPerSecond > rides.requestsPerSecond ? prev.rides : rides,
+          server: {
+            ...stats,
+            maxRssKb: Math.max(stats.maxRssKb, prev?.server.maxRssKb ?? 0),
+            retries: stats.retries + (prev?.server.retries ?? 0),
+            exhausted: stats.exhausted + (prev?.server.exhausted ?? 0),
+          },
+        };
       } finally {
         await server.stop();
       }
