@@ -95,13 +95,10 @@ export function toHttpError(err: unknown): HttpError {
   }
   if (typeof e.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500) {
     // Malformed JSON, unsupported media type, empty body...: the framework's message is safe and plain.
-    const code =
-      e.statusCode === 404
-        ? "not_found"
-        : e.statusCode === 415
-          ? "unsupported_media_type"
-          : "invalid_request";
-    return { status: e.statusCode, code, message: sentence(e.message), internal: false };
+    // The contract knows 400 and 404 here: a wrong media type is a malformed request too.
+    const status = e.statusCode === 404 ? 404 : 400;
+    const code = status === 404 ? "not_found" : "invalid_request";
+    return { status, code, message: sentence(e.message), internal: false };
   }
   return {
     status: 500,

@@ -30,7 +30,8 @@ export function queryFields(request: FastifyRequest): Fields {
 
 /** Only a path on this site: never `//evil.example` or `/\evil.example`, which browsers treat as hosts. */
 export function safeNext(value: string, fallback = "/vehicles"): string {
-  return /^\/(?![/\\])[^\s]*$/.test(value) && value.length <= 500 ? value : fallback;
+  // Printable ASCII only: anything else would be refused in a Location header (a 500).
+  return /^\/(?![/\\])[\x21-\x7e]*$/.test(value) && value.length <= 500 ? value : fallback;
 }
 
 /** A URL with a query string built from non-empty values. */
