@@ -13,7 +13,7 @@ import { rides, vehicleLocationHistories } from "../../src/rides/ride.table.ts";
 import { users } from "../../src/users/user.table.ts";
 import { vehicles } from "../../src/vehicles/vehicle.table.ts";
 import { generate, spread } from "../../src/workload/generate.ts";
-import { dropServerDatabases, TARGETS } from "../support/databases.ts";
+import { dropServerDatabases, MOVR_TABLES, TARGETS } from "../support/databases.ts";
 import { Capture, count } from "./support.ts";
 
 afterAll(dropServerDatabases);
@@ -37,19 +37,11 @@ const CITY_TABLES = {
   rides: SIZES.rides,
   vehicle_location_histories: SIZES.histories,
 };
-const ALL_TABLES = [
-  "users",
-  "vehicles",
-  "rides",
-  "vehicle_location_histories",
-  "promo_codes",
-  "user_promo_codes",
-];
 
 /** A digest of every row of every table: equal digests, equal data. */
 async function contentHash(database: Database): Promise<string> {
   const parts: string[] = [];
-  for (const t of ALL_TABLES) {
+  for (const t of MOVR_TABLES) {
     const { rows } = await database.query<{ h: string }>(
       `SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS h FROM ${t} t`,
     );

@@ -7,6 +7,7 @@ import { REFERENCE_REGIONS } from "../../src/cities/region.config.ts";
 import { databaseConfigFor, type ToolConfig } from "../../src/config.ts";
 import type { CliIo } from "../../src/cli/io.ts";
 import type { Database } from "../../src/db/database.ts";
+import { MOVR_TABLES } from "../support/databases.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const BIN = path.join(ROOT, "bin", "movr.js");
@@ -131,14 +132,7 @@ export async function count(database: Database, sql: string, params: unknown[] =
 
 /** Row counts of every movr table. */
 export async function tableCounts(database: Database): Promise<Record<string, number>> {
-  const tables = [
-    "users",
-    "vehicles",
-    "rides",
-    "vehicle_location_histories",
-    "promo_codes",
-    "user_promo_codes",
-  ];
+  const tables = MOVR_TABLES;
   const out: Record<string, number> = {};
   for (const t of tables) out[t] = await count(database, `SELECT count(*) AS n FROM ${t}`);
   return out;

@@ -2,9 +2,8 @@
 // `cockroach workload init movr` made (the bare six tables) without losing a row.
 import { afterAll, describe, expect, it } from "vitest";
 import { loadMigrations, migrate, splitStatements } from "../../src/db/migrate.ts";
-import { dropServerDatabases, TARGETS } from "../support/databases.ts";
+import { dropServerDatabases, MOVR_TABLES, TARGETS, testContext } from "../support/databases.ts";
 import { startRide } from "../../src/rides/ride.service.ts";
-import { testContext } from "../support/databases.ts";
 import { DomainError } from "../../src/shared/errors.ts";
 
 afterAll(dropServerDatabases);
@@ -49,15 +48,6 @@ INSERT INTO promo_codes VALUES ('WELCOME', 'Welcome', '2019-01-01', '2030-01-01'
 INSERT INTO user_promo_codes VALUES ('boston', '22222222-2222-4222-8222-222222222222', 'WELCOME', '2019-01-02', 3);
 `;
 
-const TABLES = [
-  "users",
-  "vehicles",
-  "rides",
-  "vehicle_location_histories",
-  "promo_codes",
-  "user_promo_codes",
-];
-
 describe("splitStatements", () => {
   it("splits at semicolons ending a line and drops comment lines", () => {
     expect(
@@ -84,7 +74,7 @@ describe.each(TARGETS)("migrations on $name", (target) => {
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
       );
       expect(tables.rows.map((r) => r.table_name)).toEqual(
-        [...TABLES, "sessions", "movr_schema_migrations"].sort(),
+        [...MOVR_TABLES, "sessions", "movr_schema_migrations"].sort(),
       );
     } finally {
       await database.close();
@@ -97,7 +87,7 @@ describe.each(TARGETS)("migrations on $name", (target) => {
       for (const statement of splitStatements(BARE_WORKLOAD_SCHEMA)) await database.exec(statement);
       const snapshot = async () => {
         const out: Record<string, unknown[]> = {};
-        for (const t of TABLES) {
+        for (const t of MOVR_TABLES) {
           const rows = await database.query<{ row: unknown }>(
             `SELECT to_jsonb(t) - 'is_owner' - 'username' - 'email' - 'password_hash' - 'deactivated_at' - 'times_applied' AS row FROM ${t} t`,
           );

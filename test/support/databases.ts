@@ -8,6 +8,16 @@ import { migrate } from "../../src/db/migrate.ts";
 import { REFERENCE_CITIES } from "../../src/cities/region.config.ts";
 import type { AuthContext } from "../../src/auth/auth.service.ts";
 
+/** The six tables of the reference movr dataset. */
+export const MOVR_TABLES = [
+  "users",
+  "vehicles",
+  "rides",
+  "vehicle_location_histories",
+  "promo_codes",
+  "user_promo_codes",
+] as const;
+
 export const SERVER_URL = process.env.MOVR_TEST_DATABASE_URL || undefined;
 
 export interface OpenOptions {
