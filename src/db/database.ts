@@ -81,11 +81,7 @@ async function openEmbedded(config: DatabaseConfig, inMemory: boolean): Promise<
   return {
     db,
     // PGlite is one connection: its own transaction() serialises callers.
-    transaction: (fn, mode) =>
-      db.transaction((tx) => fn(tx as unknown as Db), {
-        isolationLevel: "serializable",
-        accessMode: mode.readOnly ? "read only" : "read write",
-      }),
+    transaction: (fn, mode) => drizzleTransaction(db, fn, mode),
     kind: "embedded",
     dialect: "postgres",
     description: inMemory ? "embedded PGlite (in memory)" : `embedded PGlite (${config.dataDir})`,
@@ -208,6 +204,14 @@ async function openServer(config: DatabaseConfig, raw: string): Promise<Database
     close: () => pool.end(),
     pool,
   };
+}
+
+/** A SERIALIZABLE transaction through Drizzle's own BEGIN/COMMIT (right for PGlite's single connection). */
+export function drizzleTransaction<T>(db: Db, fn: (tx: Db) => Promise<T>, mode: TransactionMode): Promise<T> {
+  return db.transaction((tx) => fn(tx as unknown as Db), {
+    isolationLevel: "serializable",
+    accessMode: mode.readOnly ? "read only" : "read write",
+  });
 }
 
 // One Drizzle instance per pooled connection, made on first use.

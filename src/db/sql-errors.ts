@@ -22,7 +22,6 @@ export function constraintName(err: unknown): string | undefined {
 }
 
 export const UNIQUE_VIOLATION = "23505";
-export const FOREIGN_KEY_VIOLATION = "23503";
 export const CHECK_VIOLATION = "23514";
 
 /** Serialization failure (PostgreSQL and CockroachDB's "restart transaction") and deadlock. */

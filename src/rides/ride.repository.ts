@@ -139,11 +139,3 @@ export async function listLocations(tx: Tx, city: string, rideId: string): Promi
     .orderBy(asc(vehicleLocationHistories.timestamp))
     .limit(10_000);
 }
-
-export async function countActiveRides(tx: Tx, city: string): Promise<number> {
-  const [row] = await tx
-    .select({ n: sql<number>`count(*)` })
-    .from(rides)
-    .where(and(eq(rides.city, city), isNull(rides.endTime)));
-  return Number(row?.n ?? 0);
-}

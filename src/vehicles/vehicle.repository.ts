@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, ne, sql } from "drizzle-orm";
+import { and, asc, eq, gt, ne } from "drizzle-orm";
 import type { Tx } from "../db/transaction.ts";
 import { vehicles, type VehicleRow, type VehicleStatus, type VehicleType } from "./vehicle.table.ts";
 
@@ -65,13 +65,6 @@ export async function changeVehicleStatus(
   return changed;
 }
 
-export async function moveVehicle(tx: Tx, city: string, id: string, location: string): Promise<void> {
-  await tx
-    .update(vehicles)
-    .set({ currentLocation: location })
-    .where(and(eq(vehicles.city, city), eq(vehicles.id, id)));
-}
-
 export async function removeAllVehiclesOfOwner(tx: Tx, city: string, ownerId: string): Promise<void> {
   await tx
     .update(vehicles)
@@ -87,12 +80,4 @@ export async function pickAvailableVehicleId(
   const page = (afterId?: string) => listVehicles(tx, { city, status: "available", afterId, limit: 1 });
   const row = (await page(pivot))[0] ?? (await page())[0];
   return row?.id;
-}
-
-export async function countVehicles(tx: Tx, city: string): Promise<number> {
-  const [row] = await tx
-    .select({ n: sql<number>`count(*)::int` })
-    .from(vehicles)
-    .where(eq(vehicles.city, city));
-  return Number(row?.n ?? 0);
 }

@@ -77,8 +77,10 @@ export async function buildApp({ config, ctx, logger }: AppDeps): Promise<Fastif
     void reply.header("x-request-id", request.id);
   });
 
-  app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
-  app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
+  app.get("/healthz", { schema: { hide: true }, config: { anonymous: true } }, async () => ({
+    status: "ok",
+  }));
+  app.get("/readyz", { schema: { hide: true }, config: { anonymous: true } }, async (_request, reply) => {
     try {
       await ctx.database.ping();
       return { status: "ready", database: ctx.database.description };
@@ -91,7 +93,9 @@ export async function buildApp({ config, ctx, logger }: AppDeps): Promise<Fastif
         });
     }
   });
-  app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  app.get("/api/openapi.json", { schema: { hide: true }, config: { anonymous: true } }, async () =>
+    app.swagger(),
+  );
 
   await app.register(apiRoutes, { prefix: "/api/v1", config, ctx });
   await app.register(pageRoutes, { config, ctx });

@@ -17,6 +17,10 @@ export interface Auth {
 }
 
 declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The route never looks at who is calling (assets, health, docs): skip the session lookup. */
+    anonymous?: boolean;
+  }
   interface FastifyRequest {
     auth: Auth | null;
     /** The CSRF token for the current cookie session (pages put it in their forms). */
@@ -38,6 +42,7 @@ export const authPlugin = fp(
     app.decorateRequest("auth", null);
     app.decorateRequest("csrfToken", null);
     app.addHook("preHandler", async (request) => {
+      if (request.routeOptions.config.anonymous) return;
       const found = tokenOf(request);
       if (!found) return;
       const user = await authenticate(opts.ctx, found.token);

@@ -57,17 +57,3 @@ export async function dropTables(database: Database, names: readonly string[]): 
     await database.exec(`DROP TABLE IF EXISTS ${name} CASCADE`);
   }
 }
-
-/** Row counts of the given tables (a summary after a load, a check in tests). */
-export async function countRows(
-  database: Database,
-  names: readonly string[],
-): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (const name of names) {
-    if (!IDENTIFIER.test(name)) throw new Error(`Refusing to count "${name}": not a plain table name`);
-    const { rows } = await database.query<{ n: string | number }>(`SELECT count(*) AS n FROM ${name}`);
-    counts[name] = Number(rows[0]?.n ?? 0);
-  }
-  return counts;
-}

@@ -40,3 +40,13 @@ it("answers an unknown page with an HTML page that does not echo the URL", async
   expect(res.body).toContain("Not found");
   expect(res.body).not.toContain("<script>");
 });
+
+it("looks up no session for routes that never use one (health, assets, OpenAPI)", async () => {
+  // A bearer token that matches no session is refused wherever a session is looked up.
+  const headers = { authorization: "Bearer no-such-session" };
+  expect((await app.inject({ method: "GET", url: "/api/v1/me", headers })).statusCode).toBe(401);
+  for (const url of ["/healthz", "/readyz", "/api/openapi.json", "/assets/movr.css"]) {
+    const res = await app.inject({ method: "GET", url, headers });
+    expect(res.statusCode, url).toBe(200);
+  }
+});

@@ -7,7 +7,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { csrfTokenFor, type AuthContext } from "../../src/auth/auth.service.ts";
 import { loadConfig } from "../../src/config.ts";
-import type { Database, Db } from "../../src/db/database.ts";
+import { drizzleTransaction, type Database, type Db } from "../../src/db/database.ts";
 import { RetriesExhaustedError } from "../../src/shared/errors.ts";
 import { getUser } from "../../src/users/user.service.ts";
 import { listOwnerVehicles } from "../../src/vehicles/vehicle.service.ts";
@@ -206,11 +206,7 @@ describe("unavailable database", () => {
   async function withDb(db: Db, maxTxAttempts = 10) {
     const fake: Database = {
       db,
-      transaction: (fn, mode) =>
-        db.transaction((tx) => fn(tx as unknown as Db), {
-          isolationLevel: "serializable",
-          accessMode: mode.readOnly ? "read only" : "read write",
-        }),
+      transaction: (fn, mode) => drizzleTransaction(db, fn, mode),
       kind: "server",
       dialect: "postgres",
       description: "a test double",

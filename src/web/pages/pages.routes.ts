@@ -52,11 +52,14 @@ export async function pageRoutes(app: FastifyInstance, { config, ctx }: RouteOpt
     })),
   );
   for (const asset of assets) {
-    app.get(`/assets/${asset.name}`, { schema: HIDDEN }, async (_request, reply) =>
-      reply
-        .header("content-type", asset.type)
-        .header("cache-control", "public, max-age=3600")
-        .send(asset.body),
+    app.get(
+      `/assets/${asset.name}`,
+      { schema: HIDDEN, config: { anonymous: true } },
+      async (_request, reply) =>
+        reply
+          .header("content-type", asset.type)
+          .header("cache-control", "public, max-age=3600")
+          .send(asset.body),
     );
   }
 
