@@ -1,6 +1,6 @@
 // Our own small migrator: versioned SQL files, each statement run on its own (CockroachDB runs
 // schema changes best outside explicit transactions), recorded in a ledger so a rerun does nothing.
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { PROJECT_ROOT } from "../config.ts";
 import type { Database } from "./database.ts";
@@ -12,6 +12,13 @@ const LEDGER = "movr_schema_migrations";
 export interface Migration {
   version: number;
   name: string;
+  /**
+   * Data repairs that must run right before this migration's statements, and only when this
+   * migration is being applied (`migrations/repairs/NNNN_<name>.sql`, NNNN = this version). They
+   * let an old migration succeed on data it was not written for without editing its file: a
+   * database that applied it already never runs them. Each must be safe to run twice.
+   */
+  repairs: string[];
   statements: string[];
 }
 
@@ -31,15 +38,30 @@ export function splitStatements(text: string): string[] {
   return statements;
 }
 
+const MIGRATION_FILE = /^\d{4}_[a-z0-9_]+\.sql$/;
+
+/** The migrations of `dir` in version order, each with the repairs of `dir/repairs` that precede it. */
 export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
+  const repairsDir = path.join(dir, "repairs");
+  const repairFiles = existsSync(repairsDir)
+    ? readdirSync(repairsDir)
+        .filter((f) => MIGRATION_FILE.test(f))
+        .sort()
+    : [];
   return readdirSync(dir)
-    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+    .filter((f) => MIGRATION_FILE.test(f))
     .sort()
-    .map((file) => ({
-      version: Number(file.slice(0, 4)),
-      name: file.slice(5, -4),
-      statements: splitStatements(readFileSync(path.join(dir, file), "utf8")),
-    }));
+    .map((file) => {
+      const version = Number(file.slice(0, 4));
+      return {
+        version,
+        name: file.slice(5, -4),
+        repairs: repairFiles
+          .filter((r) => Number(r.slice(0, 4)) === version)
+          .flatMap((r) => splitStatements(readFileSync(path.join(repairsDir, r), "utf8"))),
+        statements: splitStatements(readFileSync(path.join(dir, file), "utf8")),
+      };
+    });
 }
 
 // "Already exists": a statement that ran before a crash, before the migration was recorded.
@@ -62,7 +84,7 @@ export async function migrate(database: Database, migrations = loadMigrations())
   const applied: string[] = [];
   for (const m of migrations) {
     if (done.has(m.version)) continue;
-    for (const statement of m.statements) {
+    for (const statement of [...m.repairs, ...m.statements]) {
       try {
         await database.exec(statement);
       } catch (err) {
