@@ -15,6 +15,17 @@ export default tseslint.config(
           message: "No barrel files: import from the module that defines the name.",
         },
         { selector: "ExportDefaultDeclaration", message: "Use named exports." },
+        {
+          // fn(...rows) puts every element on the stack: ~120k elements overflow it ("Maximum call
+          // stack size exceeded"). Loop, use a for...of push, reduce, or a helper from src/shared/arrays.ts.
+          selector: "CallExpression > SpreadElement, NewExpression > SpreadElement",
+          message:
+            "No spread arguments in calls: a large array overflows the stack. Loop instead (see src/shared/arrays.ts).",
+        },
+        {
+          selector: "CallExpression[callee.property.name='apply'][arguments.length=2]",
+          message: "No fn.apply(x, array): a large array overflows the stack. Loop instead.",
+        },
       ],
     },
   },

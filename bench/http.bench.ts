@@ -18,6 +18,7 @@ import pg from "pg";
 import type { AuthContext } from "../src/auth/auth.service.ts";
 import type { AppConfig } from "../src/config.ts";
 import { centsToDecimal, computeFare } from "../src/rides/ride.fare.ts";
+import { maxOf } from "../src/shared/arrays.ts";
 
 // Everything else is imported where it is used: the baseline server must load no more than
 // node:http and pg, or its RSS would measure our modules too.
@@ -330,7 +331,7 @@ function report(results: Record<Kind, { list: Measured; rides: Measured; server:
   add("server", "peak RSS MB", o.maxRssKb / 1024, b.maxRssKb / 1024, 0);
   rows.push(["", "tx retries (40001)", String(o.retries), String(b.retries), ""]);
   rows.push(["", "tx given up", String(o.exhausted), String(b.exhausted), ""]);
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const widths = rows[0]!.map((_, i) => maxOf(rows.map((r) => r[i]!.length)));
   for (const r of rows)
     console.log(r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  "));
 }

@@ -32,6 +32,7 @@ import { Rng } from "../src/workload/random.ts";
 import { summarize, WorkloadStats } from "../src/workload/stats.ts";
 import { OPERATIONS, pickWrite, type OperationName } from "../src/workload/workload.ts";
 import { VEHICLE_COLORS, VEHICLE_TYPES } from "../src/vehicles/vehicle.table.ts";
+import { maxOf } from "../src/shared/arrays.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -370,9 +371,9 @@ const RAW_OPS: Record<OperationName, (db: RawDb, city: string, rng: Rng) => Prom
       if (!ride) throw new Conflict("not_found");
       if (ride.end_time) throw new Conflict("ride_already_ended");
       const rules = (ride.rules ?? []) as { type?: string; value?: string }[];
-      const best = Math.max(
+      const best = maxOf(
+        rules.map((r) => (r?.type === "percent_discount" ? (parsePercent(r.value) ?? 0) : 0)),
         0,
-        ...rules.map((r) => (r?.type === "percent_discount" ? (parsePercent(r.value) ?? 0) : 0)),
       );
       const startedAt: Date = ride.start_time ?? now;
       const endTime = now < startedAt ? startedAt : now;

@@ -28,6 +28,7 @@ import {
 } from "../src/vehicles/vehicle.service.ts";
 import { dropServerDatabases, openMigrated, testContext, TARGETS } from "./support/databases.ts";
 import type { MovrContext } from "../src/shared/context.ts";
+import { pushAll } from "../src/shared/arrays.ts";
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<DomainError> {
   const err = await promise.then(
@@ -138,7 +139,10 @@ describe.each(TARGETS)("data API on $name", (target) => {
     do {
       const page = await listVehicles(ctx, { city: "seattle", limit: 2, after });
       expect(page.vehicles.length).toBeLessThanOrEqual(2);
-      seen.push(...page.vehicles.map((v) => v.id));
+      pushAll(
+        seen,
+        page.vehicles.map((v) => v.id),
+      );
       after = page.next ?? undefined;
     } while (after);
     expect(seen.sort()).toEqual(made.map((v) => v.id).sort());

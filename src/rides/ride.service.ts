@@ -27,6 +27,7 @@ import {
   listRidesOfRider,
 } from "./ride.repository.ts";
 import type { RideRow } from "./ride.table.ts";
+import { maxOf } from "../shared/arrays.ts";
 
 export interface Ride {
   id: string;
@@ -138,9 +139,9 @@ export async function endRide(
     const { ride, vehicleType, promoRules } = found;
     requireRider(input.actor, ride);
     if (ride.endTime) throw conflict("ride_already_ended", "That ride has already ended.");
-    const best = Math.max(
+    const best = maxOf(
+      promoRules.filter((r) => r?.type === "percent_discount").map((r) => parsePercent(r.value) ?? 0),
       0,
-      ...promoRules.filter((r) => r?.type === "percent_discount").map((r) => parsePercent(r.value) ?? 0),
     );
     const startedAt = ride.startTime ?? now;
     const endTime = now < startedAt ? startedAt : now;

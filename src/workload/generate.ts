@@ -4,6 +4,7 @@
 import { centsToDecimal } from "../rides/ride.fare.ts";
 import { VEHICLE_COLORS, VEHICLE_TYPES, type VehicleStatus } from "../vehicles/vehicle.table.ts";
 import { Rng } from "./random.ts";
+import { pushAll, TakeList } from "../shared/arrays.ts";
 
 export interface GenerateOptions {
   cities: readonly string[];
@@ -117,13 +118,13 @@ export function generate(o: GenerateOptions): Generated {
       creditCard: String(rng.int(1e9, 9.99e9)),
       isOwner: false,
     }));
-    out.users.push(...cityUsers);
+    pushAll(out.users, cityUsers);
     if (cityUsers.length === 0) return;
     const cityVehicles: Generated["vehicles"] = [];
     const cityRides: Generated["rides"] = [];
     // Active rides count towards the city's rides: the table gets exactly what was asked for.
     const rideBudget = rideCounts[ci]!;
-    const idleRiders = [...cityUsers];
+    const idleRiders = new TakeList(cityUsers);
     for (let i = 0; i < vehicleCounts[ci]!; i++) {
       const owner = rng.pick(cityUsers);
       owner.isOwner = true;
@@ -146,7 +147,7 @@ export function generate(o: GenerateOptions): Generated {
       };
       cityVehicles.push(vehicle);
       if (status === "in_use") {
-        const rider = idleRiders.splice(rng.int(0, idleRiders.length - 1), 1)[0]!;
+        const rider = idleRiders.take(rng.int(0, idleRiders.length - 1));
         cityRides.push({
           id: rng.uuid(),
           city,
@@ -161,7 +162,7 @@ export function generate(o: GenerateOptions): Generated {
         });
       }
     }
-    out.vehicles.push(...cityVehicles);
+    pushAll(out.vehicles, cityVehicles);
     if (cityVehicles.length === 0) return;
     while (cityRides.length < rideBudget) {
       const start = nowMs - rng.int(2 * 3600, 30 * 86_400) * 1000;
@@ -178,7 +179,7 @@ export function generate(o: GenerateOptions): Generated {
         revenue: centsToDecimal(rng.int(0, 10_000)),
       });
     }
-    out.rides.push(...cityRides);
+    pushAll(out.rides, cityRides);
     if (cityRides.length === 0) return;
     for (let i = 0; i < historyCounts[ci]!; i++) {
       const ride = cityRides[i % cityRides.length]!;

@@ -1,6 +1,7 @@
 // The statements that make a MovR database multi-region on CockroachDB (docs/decisions/
 // 005-multi-region.md). Text only: `movr configure-multi-region` prints or runs them, one by one.
 import type { RegionMap } from "../cities/region.config.ts";
+import { pushAll } from "../shared/arrays.ts";
 
 /** The city-scoped tables, homed row by row by the region of their city column. */
 export const REGIONAL_BY_ROW_TABLES: readonly { table: string; cityColumn: string }[] = [
@@ -101,7 +102,7 @@ export function matchClusterRegions(configured: RegionMap, cluster: readonly str
     const want = normalizeRegion(r.name);
     const exact = result.find((c) => normalizeRegion(c.name) === want);
     const target = exact ?? result.find((c) => normalizeRegion(c.name).startsWith(want));
-    if (target) target.cities.push(...r.cities);
+    if (target) pushAll(target.cities, r.cities);
   }
   return result;
 }

@@ -12,6 +12,7 @@ import type { MovrContext } from "../../src/shared/context.ts";
 import { OPERATIONS } from "../../src/workload/workload.ts";
 import { createServerDatabase, dropServerDatabases, SERVER_URL, TARGETS } from "../support/databases.ts";
 import { Capture, count, spawnMovr, tableCounts, testIo } from "./support.ts";
+import { maxOf } from "../../src/shared/arrays.ts";
 
 afterAll(dropServerDatabases);
 
@@ -235,7 +236,7 @@ if (SERVER_URL) {
           )
           .map((m) => Number(m[3]));
         expect(laterReads.length).toBeGreaterThan(0);
-        expect(Math.max(...laterReads)).toBeGreaterThan(0);
+        expect(maxOf(laterReads)).toBeGreaterThan(0);
         expectConsistent(before, after, summary);
       } finally {
         await admin.end();

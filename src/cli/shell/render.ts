@@ -1,18 +1,25 @@
 // Results as aligned text tables, the way psql and `cockroach sql` print them.
 import type { ShellResult } from "./connection.ts";
+import { maxOf } from "../../shared/arrays.ts";
 
 const NULL_TEXT = "NULL";
 
 export function renderTable(fields: string[], rows: (string | null)[][]): string[] {
   const cells = rows.map((row) => fields.map((_, i) => (row[i] ?? NULL_TEXT).split("\n")));
   const widths = fields.map((f, i) =>
-    Math.max(f.length, ...cells.map((row) => Math.max(...row[i]!.map((line) => line.length)))),
+    maxOf(
+      cells.map((row) => maxOf(row[i]!.map((line) => line.length))),
+      f.length,
+    ),
   );
   const out: string[] = [];
   out.push(` ${fields.map((f, i) => f.padEnd(widths[i]!)).join(" | ")}`.trimEnd());
   out.push(widths.map((w) => "-".repeat(w + 2)).join("+"));
   for (const row of cells) {
-    const height = Math.max(1, ...row.map((c) => c.length));
+    const height = maxOf(
+      row.map((c) => c.length),
+      1,
+    );
     for (let h = 0; h < height; h++) {
       out.push(` ${row.map((c, i) => (c[h] ?? "").padEnd(widths[i]!)).join(" | ")}`.trimEnd());
     }

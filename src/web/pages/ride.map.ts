@@ -1,6 +1,7 @@
 // A ride's route as SVG geometry, drawn from its logged locations: no map tiles, no external
 // service. An equirectangular projection is plenty at city scale.
 import type { PathPoint } from "../../rides/ride.service.ts";
+import { maxOf, minOf } from "../../shared/arrays.ts";
 
 export interface RouteMap {
   width: number;
@@ -35,11 +36,11 @@ export function routeMap(path: PathPoint[], width = 640, height = 320, pad = 24)
   const xy = pts.map((p) => ({ x: p.long * k, y: -p.lat }));
   const xs = xy.map((p) => p.x);
   const ys = xy.map((p) => p.y);
-  const minX = Math.min(...xs);
-  const minY = Math.min(...ys);
+  const minX = minOf(xs);
+  const minY = minOf(ys);
   // A single point, or a ride that never moved, still gets a finite scale.
-  const spanX = Math.max(Math.max(...xs) - minX, 1e-9);
-  const spanY = Math.max(Math.max(...ys) - minY, 1e-9);
+  const spanX = Math.max(maxOf(xs) - minX, 1e-9);
+  const spanY = Math.max(maxOf(ys) - minY, 1e-9);
   const scale = Math.min((width - 2 * pad) / spanX, (height - 2 * pad) / spanY);
   const offX = (width - spanX * scale) / 2;
   const offY = (height - spanY * scale) / 2;
