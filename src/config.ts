@@ -11,7 +11,10 @@ export interface PoolConfig {
   max: number;
   idleTimeoutMs: number;
   maxLifetimeSeconds: number;
+  /** Longest wait for a new connection to come up. */
   connectTimeoutMs: number;
+  /** Longest wait for a connection from the pool, free or new; then the request answers 503. */
+  acquireTimeoutMs: number;
   applicationName: string;
 }
 
@@ -21,6 +24,8 @@ export interface DatabaseConfig {
   dataDir: string;
   pool: PoolConfig;
   maxTxAttempts: number;
+  /** Server databases: statement_timeout in ms for every pooled connection; 0 for none. */
+  statementTimeoutMs: number;
 }
 
 export interface AppConfig {
@@ -67,6 +72,8 @@ const EnvSchema = z.object({
   DB_POOL_IDLE_TIMEOUT_MS: intFrom(0, 3_600_000).default(30_000),
   DB_POOL_MAX_LIFETIME_SECONDS: intFrom(0, 86_400).default(1800),
   DB_CONNECT_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
+  DB_POOL_ACQUIRE_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
+  DB_STATEMENT_TIMEOUT_MS: intFrom(0, 3_600_000).default(0),
   DB_APPLICATION_NAME: z.string().min(1).max(63).default("movr"),
   MOVR_TX_MAX_ATTEMPTS: intFrom(1, 100).default(10),
   LOGIN_RATE_LIMIT_PER_MINUTE: intFrom(1, 10_000).default(10),
@@ -112,9 +119,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
         idleTimeoutMs: e.DB_POOL_IDLE_TIMEOUT_MS,
         maxLifetimeSeconds: e.DB_POOL_MAX_LIFETIME_SECONDS,
         connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+        acquireTimeoutMs: e.DB_POOL_ACQUIRE_TIMEOUT_MS,
         applicationName: e.DB_APPLICATION_NAME,
       },
       maxTxAttempts: e.MOVR_TX_MAX_ATTEMPTS,
+      statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
     },
     host: e.HOST,
     port: e.PORT,

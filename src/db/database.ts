@@ -9,6 +9,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import pg from "pg";
 import type { DatabaseConfig } from "../config.ts";
 import { DatabaseUnavailableError } from "../shared/errors.ts";
+import { AMBIGUOUS_COMMIT, unavailabilityOf } from "./sql-errors.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT>;
 export type Dialect = "postgres" | "cockroachdb";
@@ -160,14 +161,23 @@ export function parseServerUrl(raw: string): ParsedServerUrl {
 
 async function openServer(config: DatabaseConfig, raw: string): Promise<Database> {
   const parsed = parseServerUrl(raw);
+  const connectTimeoutMs = config.pool.connectTimeoutMs;
   const pool = new pg.Pool({
     connectionString: parsed.connectionString,
     ssl: parsed.ssl,
     max: config.pool.max,
     idleTimeoutMillis: config.pool.idleTimeoutMs,
     maxLifetimeSeconds: config.pool.maxLifetimeSeconds,
-    connectionTimeoutMillis: config.pool.connectTimeoutMs,
+    // pg-pool's own timer bounds the whole wait for a connection, free or new ("acquire").
+    connectionTimeoutMillis: config.pool.acquireTimeoutMs,
+    // Each new connection is bounded by the connect timeout on its own.
+    Client: class extends pg.Client {
+      constructor(options?: pg.ClientConfig) {
+        super({ ...options, connectionTimeoutMillis: connectTimeoutMs });
+      }
+    },
     application_name: config.pool.applicationName,
+    ...(config.statementTimeoutMs > 0 ? { statement_timeout: config.statementTimeoutMs } : {}),
   });
   // An idle client whose server went away must not crash the process; the pool drops it.
   pool.on("error", () => undefined);
@@ -237,9 +247,11 @@ async function poolTransaction<T>(
     clientDbs.set(client, db);
   }
   let broken: Error | undefined;
+  let committing = false;
   try {
     await client.query(`BEGIN ISOLATION LEVEL SERIALIZABLE, ${mode.readOnly ? "READ ONLY" : "READ WRITE"}`);
     const result = await fn(db);
+    committing = true;
     await client.query("COMMIT");
     return result;
   } catch (err) {
@@ -247,6 +259,13 @@ async function poolTransaction<T>(
       await client.query("ROLLBACK");
     } catch (rollbackErr) {
       broken = rollbackErr as Error;
+    }
+    const kind = unavailabilityOf(err);
+    if (committing && !mode.readOnly && (kind === "connection" || kind === "shutdown")) {
+      // COMMIT went out and no answer came back: it may or may not have taken effect.
+      throw Object.assign(new Error("The connection broke while COMMIT was in flight", { cause: err }), {
+        code: AMBIGUOUS_COMMIT,
+      });
     }
     throw err;
   } finally {

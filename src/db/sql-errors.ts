@@ -33,25 +33,91 @@ export function isRetryable(err: unknown): boolean {
 const CONNECTION_ERRNOS = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
+  "ECONNABORTED",
   "ETIMEDOUT",
   "EPIPE",
   "ENOTFOUND",
   "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
 ]);
+
+/** node-postgres's own words for a connection that ended or never came up. */
+const CONNECTION_MESSAGE =
+  /Connection terminated|connection ended|Client has encountered a connection error|Client was closed and is not queryable|Cannot use a pool after calling end/i;
 
 /** The connection broke (server restarted, backend terminated, network gone). */
 export function isConnectionError(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
+  const kind = unavailabilityOf(err);
+  return kind === "connection" || kind === "shutdown";
+}
+
+/**
+ * Why the database cannot answer now, when it cannot:
+ * - `connection`: refused, reset or lost; SQLSTATE class 08; the driver's own "connection terminated".
+ * - `shutdown`: an administrator or the server ended the session or is stopping
+ *   (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 57P04 database_dropped,
+ *   57P05 idle_session_timeout).
+ * - `no_database`: the database named by the URL does not exist (3D000; dropped or not created yet).
+ * - `pool_timeout`: no pooled connection was free within DB_POOL_ACQUIRE_TIMEOUT_MS.
+ * - `timeout`: the statement ran past statement_timeout or was cancelled (57014), or a lock wait
+ *   ran past lock_timeout (55P03).
+ * - `ambiguous`: the commit's outcome is unknown (CockroachDB 40003 statement_completion_unknown,
+ *   or the connection broke while COMMIT was in flight). Never retry blindly.
+ * - `resources`: the server is out of connections, memory or disk (SQLSTATE class 53).
+ * Codes from https://www.postgresql.org/docs/current/errcodes-appendix.html and CockroachDB's
+ * pgcode list (40003 "result is ambiguous").
+ */
+export type UnavailabilityKind =
+  "connection" | "shutdown" | "no_database" | "pool_timeout" | "timeout" | "ambiguous" | "resources";
+
+/** SQLSTATE 40003: CockroachDB's "result is ambiguous". */
+export const STATEMENT_COMPLETION_UNKNOWN = "40003";
+
+/** Set by the pool wrapper on an error raised while COMMIT was in flight on a connection that broke. */
+export const AMBIGUOUS_COMMIT = "MOVR_AMBIGUOUS_COMMIT";
+
+/** Message of pg-pool's error when a full pool hands out no connection in time. */
+const POOL_TIMEOUT = /timeout exceeded when trying to connect/i;
+
+function kindOfState(state: string): UnavailabilityKind | undefined {
+  if (state === STATEMENT_COMPLETION_UNKNOWN) return "ambiguous";
+  if (state.startsWith("08")) return "connection";
+  if (/^57P0[1-5]$/.test(state)) return "shutdown";
+  if (state === "3D000") return "no_database";
+  if (state === "57014" || state === "55P03") return "timeout";
+  if (state.startsWith("53")) return "resources";
+  return undefined;
+}
+
+/**
+ * The kind of "the database is not able to answer now" that `err` is, or undefined when it is
+ * anything else (a constraint, a bug, a serialization failure that runTransaction retries).
+ * Looks down the cause chain (Drizzle wraps driver errors; AggregateError from a dual-stack
+ * connect carries its causes in `errors`).
+ */
+export function unavailabilityOf(err: unknown): UnavailabilityKind | undefined {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [err];
+  while (queue.length > 0 && seen.size < 10) {
+    const e = queue.shift();
+    if (!e || typeof e !== "object" || seen.has(e)) continue;
+    seen.add(e);
     const code = (e as { code?: unknown }).code;
-    if (
-      typeof code === "string" &&
-      (CONNECTION_ERRNOS.has(code) || code.startsWith("08") || code === "57P01")
-    )
-      return true;
+    if (code === AMBIGUOUS_COMMIT) return "ambiguous";
+    if (typeof code === "string") {
+      if (/^[0-9A-Z]{5}$/.test(code)) {
+        const kind = kindOfState(code);
+        if (kind) return kind;
+      }
+      if (CONNECTION_ERRNOS.has(code)) return "connection";
+    }
     const msg = String((e as { message?: unknown }).message ?? "");
-    if (/Connection terminated|connection ended|Client has encountered a connection error/i.test(msg))
-      return true;
-    e = (e as { cause?: unknown }).cause;
+    if (POOL_TIMEOUT.test(msg)) return "pool_timeout";
+    if (CONNECTION_MESSAGE.test(msg)) return "connection";
+    queue.push((e as { cause?: unknown }).cause);
+    const inner = (e as { errors?: unknown }).errors;
+    if (Array.isArray(inner)) queue.push(...inner.slice(0, 3));
   }
-  return false;
+  return undefined;
 }

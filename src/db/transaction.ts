@@ -1,12 +1,12 @@
 // The only place that retries. See docs/decisions/002-transactions-and-retries.md.
 import { setTimeout as delay } from "node:timers/promises";
 import { sql } from "drizzle-orm";
-import { conflict, DatabaseUnavailableError, DomainError, RetriesExhaustedError } from "../shared/errors.ts";
+import { conflict, databaseUnavailable, DomainError, RetriesExhaustedError } from "../shared/errors.ts";
 import type { Database, Db, TxStats } from "./database.ts";
 import {
   constraintName,
-  isConnectionError,
   isRetryable,
+  unavailabilityOf,
   sqlState,
   CHECK_VIOLATION,
   UNIQUE_VIOLATION,
@@ -136,8 +136,7 @@ export function translateError(err: unknown): unknown {
     const make = CONFLICTS[constraintName(err) ?? ""];
     if (make) return make();
   }
-  if (isConnectionError(err)) {
-    return new DatabaseUnavailableError("The database connection was lost; try again.", { cause: err });
-  }
+  const outage = unavailabilityOf(err);
+  if (outage) return databaseUnavailable(outage, err);
   return err;
 }

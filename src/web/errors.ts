@@ -1,7 +1,14 @@
 // One mapping from errors to HTTP: domain codes to statuses, framework errors to the contract's
 // shape, and anything unexpected to a 500 that says nothing about its cause.
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { DomainError, type ErrorCode, type FieldProblem } from "../shared/errors.ts";
+import { unavailabilityOf } from "../db/sql-errors.ts";
+import {
+  DatabaseUnavailableError,
+  databaseUnavailable,
+  DomainError,
+  type ErrorCode,
+  type FieldProblem,
+} from "../shared/errors.ts";
 
 export const STATUS_OF: Record<ErrorCode, number> = {
   invalid_request: 400,
@@ -33,6 +40,9 @@ export interface HttpError {
 }
 
 export function toHttpError(err: unknown): HttpError {
+  // A driver error that reached here without passing runTransaction is still an outage, not a bug.
+  const outage = err instanceof DomainError ? undefined : unavailabilityOf(err);
+  if (outage) return toHttpError(databaseUnavailable(outage, err));
   if (err instanceof DomainError) {
     const status = STATUS_OF[err.code];
     return {
@@ -40,7 +50,7 @@ export function toHttpError(err: unknown): HttpError {
       code: err.code,
       message: err.message,
       ...(err.details ? { details: err.details } : {}),
-      ...(status === 503 ? { retryAfter: 1 } : {}),
+      ...(status === 503 ? { retryAfter: retryAfterOf(err) } : {}),
       internal: status >= 500,
     };
   }
@@ -106,6 +116,11 @@ export function toHttpError(err: unknown): HttpError {
     message: "Something went wrong on our side; try again.",
     internal: true,
   };
+}
+
+/** Seconds for Retry-After on a 503: what the outage's kind suggests, else 1. */
+export function retryAfterOf(err: DomainError): number {
+  return err instanceof DatabaseUnavailableError ? err.retryAfterSeconds : 1;
 }
 
 function sentence(text: string): string {

@@ -5,9 +5,10 @@ import type { Eta } from "eta";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { checkCsrfToken } from "../../auth/auth.service.ts";
 import type { AppConfig } from "../../config.ts";
-import { DomainError } from "../../shared/errors.ts";
+import { unavailabilityOf } from "../../db/sql-errors.ts";
+import { databaseUnavailable, DomainError } from "../../shared/errors.ts";
 import { CSRF_FIELD, CSRF_HEADER } from "../auth.plugin.ts";
-import { STATUS_OF } from "../errors.ts";
+import { retryAfterOf, STATUS_OF } from "../errors.ts";
 import { redirectWith } from "./page.flash.ts";
 import { formFields, withQuery } from "./page.form.ts";
 import { renderPage } from "./page.view.ts";
@@ -41,7 +42,9 @@ interface ErrorPage {
   message: string;
 }
 
-function describe(err: unknown): ErrorPage & { internal: boolean } {
+function describe(err: unknown): ErrorPage & { internal: boolean; retryAfter?: number } {
+  const outage = err instanceof DomainError ? undefined : unavailabilityOf(err);
+  if (outage) return describe(databaseUnavailable(outage, err));
   if (err instanceof DomainError) {
     const status = STATUS_OF[err.code] ?? 400;
     const title =
@@ -52,7 +55,13 @@ function describe(err: unknown): ErrorPage & { internal: boolean } {
           : status === 503
             ? "Try again shortly"
             : "That did not work";
-    return { status, title, message: err.message, internal: status >= 500 };
+    return {
+      status,
+      title,
+      message: err.message,
+      internal: status >= 500,
+      ...(status === 503 ? { retryAfter: retryAfterOf(err) } : {}),
+    };
   }
   const e = err as FastifyError;
   if (e.statusCode === 429) {
@@ -106,7 +115,7 @@ export function pageErrorHandler(eta: Eta, config: AppConfig) {
     const page = describe(err);
     if (page.internal) request.log.error({ err }, "page failed");
     if (page.status === 429) void reply.header("retry-after", "60");
-    if (page.status === 503) void reply.header("retry-after", "1");
+    if (page.retryAfter) void reply.header("retry-after", String(page.retryAfter));
     return safeRender(eta, config, request, reply, page);
   };
 }
