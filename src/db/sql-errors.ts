@@ -117,7 +117,7 @@ export function unavailabilityOf(err: unknown): UnavailabilityKind | undefined {
     if (CONNECTION_MESSAGE.test(msg)) return "connection";
     queue.push((e as { cause?: unknown }).cause);
     const inner = (e as { errors?: unknown }).errors;
-    if (Array.isArray(inner)) queue.push(...inner.slice(0, 3));
+    if (Array.isArray(inner)) for (const i of inner.slice(0, 3)) queue.push(i);
   }
   return undefined;
 }
