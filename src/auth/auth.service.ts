@@ -8,13 +8,29 @@ import { LIMITS, requireText } from "../shared/validation.ts";
 import { findUserByUsername } from "../users/user.repository.ts";
 import { addUser, toUser, type User } from "../users/user.service.ts";
 import { DUMMY_HASH, hashPassword, verifyPassword } from "./password.ts";
-import { findSessionUser, insertSession, revokeSession } from "./session.repository.ts";
+import { findSessionUser, insertSession, revokeSession, type SessionKey } from "./session.repository.ts";
 
 export interface AuthContext extends MovrContext {
   readonly sessionTtlHours: number;
 }
 
 export const hashToken = (token: string): string => createHash("sha256").update(token).digest("hex");
+
+/**
+ * A session token: `<home city, base64url>.<32 random bytes, base64url>`. The city is not secret
+ * (the random part is the credential); it lets the session row be found by its primary key
+ * (user_city, token_hash), which under REGIONAL BY ROW stays in the user's region (ADR 005).
+ */
+export function newSessionToken(city: string): string {
+  return `${Buffer.from(city).toString("base64url")}.${randomBytes(32).toString("base64url")}`;
+}
+
+/** The session key a token names, or undefined for anything this server did not give out. */
+export function sessionKeyOf(token: string): SessionKey | undefined {
+  const m = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{43})$/.exec(token);
+  if (!m) return undefined;
+  return { userCity: Buffer.from(m[1]!, "base64url").toString(), tokenHash: hashToken(token) };
+}
 
 export async function register(
   ctx: MovrContext,
@@ -44,13 +60,12 @@ export async function login(
   });
   const ok = await verifyPassword(input.password, row?.passwordHash ?? DUMMY_HASH);
   if (!row || !ok || row.deactivatedAt || !row.passwordHash) throw BAD_LOGIN();
-  const token = randomBytes(32).toString("base64url");
+  const token = newSessionToken(row.city);
   const now = ctx.clock();
   const expiresAt = new Date(now.getTime() + ctx.sessionTtlHours * 3_600_000);
   await runTransaction(ctx.database, (tx) =>
     insertSession(tx, {
-      tokenHash: hashToken(token),
-      userCity: row.city,
+      ...sessionKeyOf(token)!,
       userId: row.id,
       createdAt: now,
       expiresAt,
@@ -61,17 +76,20 @@ export async function login(
 
 /** The user a token belongs to, or undefined for an unknown, expired or revoked token. */
 export async function authenticate(ctx: MovrContext, token: string): Promise<User | undefined> {
-  if (!token || token.length > 200) return undefined;
+  const key = token.length > 200 ? undefined : sessionKeyOf(token);
+  if (!key) return undefined;
   const now = ctx.clock();
-  const row = await runTransaction(ctx.database, (tx) => findSessionUser(tx, hashToken(token), now), {
+  const row = await runTransaction(ctx.database, (tx) => findSessionUser(tx, key, now), {
     readOnly: true,
   });
   return row ? toUser(row) : undefined;
 }
 
 export async function logout(ctx: MovrContext, token: string): Promise<void> {
+  const key = sessionKeyOf(token);
+  if (!key) return;
   const now = ctx.clock();
-  await runTransaction(ctx.database, (tx) => revokeSession(tx, hashToken(token), now));
+  await runTransaction(ctx.database, (tx) => revokeSession(tx, key, now));
 }
 
 /** CSRF token bound to the session: an HMAC, so nothing more is stored. */

@@ -3,6 +3,12 @@ import type { Tx } from "../db/transaction.ts";
 import { users, type UserRow } from "../users/user.table.ts";
 import { sessions } from "./session.table.ts";
 
+/** A session's primary key: the user's city first (the row's region), then the token's hash. */
+export interface SessionKey {
+  userCity: string;
+  tokenHash: string;
+}
+
 export async function insertSession(
   tx: Tx,
   row: { tokenHash: string; userCity: string; userId: string; createdAt: Date; expiresAt: Date },
@@ -11,14 +17,15 @@ export async function insertSession(
 }
 
 /** The live session's user: not revoked, not expired, and the account still active. */
-export async function findSessionUser(tx: Tx, tokenHash: string, now: Date): Promise<UserRow | undefined> {
+export async function findSessionUser(tx: Tx, key: SessionKey, now: Date): Promise<UserRow | undefined> {
   const [row] = await tx
     .select({ user: users })
     .from(sessions)
     .innerJoin(users, and(eq(users.city, sessions.userCity), eq(users.id, sessions.userId)))
     .where(
       and(
-        eq(sessions.tokenHash, tokenHash),
+        eq(sessions.userCity, key.userCity),
+        eq(sessions.tokenHash, key.tokenHash),
         isNull(sessions.revokedAt),
         gt(sessions.expiresAt, now),
         isNull(users.deactivatedAt),
@@ -27,11 +34,17 @@ export async function findSessionUser(tx: Tx, tokenHash: string, now: Date): Pro
   return row?.user;
 }
 
-export async function revokeSession(tx: Tx, tokenHash: string, now: Date): Promise<void> {
+export async function revokeSession(tx: Tx, key: SessionKey, now: Date): Promise<void> {
   await tx
     .update(sessions)
     .set({ revokedAt: now })
-    .where(and(eq(sessions.tokenHash, tokenHash), isNull(sessions.revokedAt)));
+    .where(
+      and(
+        eq(sessions.userCity, key.userCity),
+        eq(sessions.tokenHash, key.tokenHash),
+        isNull(sessions.revokedAt),
+      ),
+    );
 }
 
 export async function revokeUserSessions(tx: Tx, city: string, userId: string, now: Date): Promise<void> {

@@ -116,6 +116,9 @@ export async function runTransaction<T>(
 
 /** Constraint names (ours and CockroachDB workload's) that mean a known conflict. */
 const CONFLICTS: Record<string, () => DomainError> = {
+  rides_one_active_per_city_vehicle: () =>
+    conflict("vehicle_unavailable", "That vehicle is already in a ride; pick another one."),
+  // Its name before migration 0004.
   rides_one_active_per_vehicle: () =>
     conflict("vehicle_unavailable", "That vehicle is already in a ride; pick another one."),
   rides_one_active_per_rider: () =>

@@ -71,7 +71,9 @@ export async function findActiveRideOfVehicle(
   const [row] = await tx
     .select()
     .from(rides)
-    .where(and(eq(rides.vehicleCity, city), eq(rides.vehicleId, vehicleId), isNull(rides.endTime)));
+    // By `city` (equal to vehicle_city by check_vehicle_city_city): the index
+    // rides_one_active_per_city_vehicle, in the row's own region (migrations/0004).
+    .where(and(eq(rides.city, city), eq(rides.vehicleId, vehicleId), isNull(rides.endTime)));
   return row;
 }
 
