@@ -16,13 +16,13 @@ import { performance } from "node:perf_hooks";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as delay } from "node:timers/promises";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { REFERENCE_CITIES } from "../src/cities/region.config.ts";
 import { runLoad } from "../src/cli/load.command.ts";
 import type { OperationSummary } from "../src/cli/run.report.ts";
-import { databaseConfigFor } from "../src/config.ts";
+import { databaseConfigFor, PROJECT_ROOT } from "../src/config.ts";
 import { openDatabase } from "../src/db/database.ts";
 import { backoffMs, DEFAULT_RETRY_POLICY } from "../src/db/transaction.ts";
 import { migrate } from "../src/db/migrate.ts";
@@ -34,7 +34,7 @@ import { OPERATIONS, pickWrite, type OperationName } from "../src/workload/workl
 import { VEHICLE_COLORS, VEHICLE_TYPES } from "../src/vehicles/vehicle.table.ts";
 import { maxOf } from "../src/shared/arrays.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const ROOT = PROJECT_ROOT;
 const DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
 const CONCURRENCY = 8;
 const READ_PERCENT = 95;

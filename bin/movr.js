@@ -1,8 +1,13 @@
 #!/usr/bin/env node
-// The `movr` command: runs src/cli/movr.ts through tsx, in this process (no build step, and
-// Ctrl-C reaches the command directly).
-import { URL } from "node:url";
-import { register } from "tsx/esm/api";
+// The `movr` command: runs the compiled command line in dist/ (built once by `npm install`, or by
+// `npm run build` after editing src/), in this process, so Ctrl-C reaches the command directly.
+import { existsSync } from "node:fs";
+import process from "node:process";
+import { fileURLToPath, URL } from "node:url";
 
-register();
-await import(new URL("../src/cli/movr.ts", import.meta.url).href);
+const entry = new URL("../dist/src/cli/movr.js", import.meta.url);
+if (!existsSync(fileURLToPath(entry))) {
+  process.stderr.write("movr: not built yet: run `npm install` (or `npm run build`) in the movr folder.\n");
+  process.exit(1);
+}
+await import(entry.href);

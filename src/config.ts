@@ -1,11 +1,20 @@
 // The one place that reads the environment. Everything else receives a validated AppConfig.
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { REFERENCE_REGIONS, parseRegionMap, type RegionMap } from "./cities/region.config.ts";
 
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+/** The package's folder (where package.json is), whether this module runs from src/ or dist/src/. */
+export const PROJECT_ROOT = packageRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function packageRoot(from: string): string {
+  for (let dir = from; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, "package.json"))) return dir;
+  }
+  return path.resolve(from, "..");
+}
 
 export interface PoolConfig {
   max: number;

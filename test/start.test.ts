@@ -6,12 +6,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, it } from "vitest";
 import { REFERENCE_CITIES } from "../src/cities/region.config.ts";
-import { databaseConfigFor } from "../src/config.ts";
+import { databaseConfigFor, PROJECT_ROOT } from "../src/config.ts";
 import { openDatabase } from "../src/db/database.ts";
 
 it("serves /readyz on a fresh embedded database filled with demo data, then shuts down cleanly", async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), "movr-start-"));
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  // What `npm start` runs: the JavaScript that `npm install` compiled (vitest's setup rebuilt it).
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "dist", "src", "main.js")], {
     env: { PATH: process.env.PATH, MOVR_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "warn" },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -7,7 +7,8 @@ import { migrate } from "../db/migrate.ts";
 import { loadData } from "../workload/load.service.ts";
 import { CliError } from "./errors.ts";
 import { fmtInt, writeLine } from "./io.ts";
-import { LOAD_DEFAULTS, checkSizes, startOfUtcDay } from "./load.command.ts";
+import { checkSizes } from "./load.command.ts";
+import { LOAD_DEFAULTS, startOfUtcDay } from "./options.ts";
 import { openPgShell } from "./shell/connection.ts";
 import { runShell, type ShellIo, type ShellSummary } from "./shell/shell.ts";
 

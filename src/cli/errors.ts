@@ -2,8 +2,7 @@
 import { CommanderError } from "commander";
 import { ConfigError } from "../config.ts";
 import { DatabaseUnavailableError, DomainError } from "../shared/errors.ts";
-import { describeError } from "../db/database.ts";
-import { sqlState } from "../db/sql-errors.ts";
+import { describeError, sqlState } from "../db/sql-errors.ts";
 
 /** Exit codes: 1 the command failed (database unreachable, wrong dialect, workload error); 2 misuse. */
 export const EXIT_FAILURE = 1;

@@ -16,15 +16,6 @@ import { UsageError } from "./errors.ts";
 import { fmtInt, fmtSeconds, writeLine, type OutStream } from "./io.ts";
 import { createProgress } from "./progress.ts";
 
-/** The reference workload's initial data sizes (section 3 of the MovR reference facts). */
-export const LOAD_DEFAULTS = {
-  users: 50,
-  vehicles: 15,
-  rides: 500,
-  histories: 1000,
-  promoCodes: 1000,
-} as const;
-
 /** What to generate (same seed and `now`, same rows), and how to load it. */
 export interface LoadCommandOptions extends GenerateOptions {
   cities: string[];
@@ -45,11 +36,6 @@ export interface LoadSummary {
   rowsPerSecond: number;
   migrationsApplied: string[];
   dropped: boolean;
-}
-
-/** The midnight (UTC) that starts today: the default end of the generated timeline. */
-export function startOfUtcDay(at: Date = new Date()): Date {
-  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
 }
 
 /** Every row must have its parents: users in each city for vehicles, vehicles for rides, rides for histories. */

@@ -84,3 +84,17 @@ export function databaseConfig(
     },
   };
 }
+
+/** The reference workload's initial data sizes (section 3 of the MovR reference facts). */
+export const LOAD_DEFAULTS = {
+  users: 50,
+  vehicles: 15,
+  rides: 500,
+  histories: 1000,
+  promoCodes: 1000,
+} as const;
+
+/** The midnight (UTC) that starts today: the default end of the generated timeline. */
+export function startOfUtcDay(at: Date = new Date()): Date {
+  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
+}

@@ -2,26 +2,24 @@
 // turns every failure into one line on stderr and an exit code. In-process callable for tests.
 import { Command, CommanderError, Option } from "commander";
 import { citiesOf } from "../cities/region.config.ts";
-import { openDatabase, type Database } from "../db/database.ts";
-import { migrate } from "../db/migrate.ts";
+import type { Database } from "../db/database.ts";
 import type { MovrContext } from "../shared/context.ts";
-import { runDemo } from "./demo.command.ts";
 import { describeFailure, EXIT_FAILURE } from "./errors.ts";
 import { writeLine, type CliIo } from "./io.ts";
-import { LOAD_DEFAULTS, runLoad, startOfUtcDay } from "./load.command.ts";
-import { runConfigureMultiRegion } from "./multi-region.command.ts";
 import {
   collect,
   databaseConfig,
   intArg,
+  LOAD_DEFAULTS,
   numberArg,
   parseDuration,
   parseInstant,
   resolveCities,
+  startOfUtcDay,
 } from "./options.ts";
-import { runWorkload } from "./run.command.ts";
-import { runSql } from "./sql.command.ts";
 
+// Each command imports what it runs when it runs: `movr --help` loads neither the database
+// drivers, Drizzle nor the web server (test/cli/startup.test.ts checks it).
 const URL_HELP =
   "database URL: postgresql://, cockroachdb:// (TLS: sslmode, sslrootcert, sslcert, sslkey) or memory://; default DATABASE_URL, else the embedded database";
 
@@ -31,6 +29,7 @@ async function withDatabase<T>(
   pool: { max?: number; applicationName?: string },
   fn: (ctx: MovrContext) => Promise<T>,
 ): Promise<T> {
+  const { openDatabase } = await import("../db/database.ts");
   const database: Database = await openDatabase(databaseConfig(io.config, url, pool));
   try {
     return await fn({ database, cities: citiesOf(io.config.regions), clock: () => new Date() });
@@ -57,6 +56,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .description("create or upgrade the schema")
     .option("--url <url>", URL_HELP)
     .action(async (o: { url?: string }) => {
+      const { migrate } = await import("../db/migrate.ts");
       await withDatabase(io, o.url, { max: 1 }, async ({ database }) => {
         const r = await migrate(database);
         writeLine(
@@ -107,6 +107,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       }) => {
         const cities = resolveCities(io.config, o.city);
         const concurrency = o.concurrency ?? 4;
+        const { runLoad } = await import("./load.command.ts");
         await withDatabase(io, o.url, { max: concurrency }, (ctx) =>
           runLoad(
             ctx,
@@ -166,6 +167,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         seed: number;
       }) => {
         const cities = resolveCities(io.config, o.city);
+        const { runWorkload } = await import("./run.command.ts");
         const summary = await withDatabase(io, o.url, { max: o.concurrency }, (ctx) =>
           runWorkload(
             ctx,
@@ -217,6 +219,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         preview: boolean;
         database?: string;
       }) => {
+        const { runConfigureMultiRegion } = await import("./multi-region.command.ts");
+        const { openDatabase } = await import("../db/database.ts");
         await runConfigureMultiRegion(
           io.config,
           o.url,
@@ -243,6 +247,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option("--now <timestamp>", "end of the generated timeline (default: today 00:00 UTC)", parseInstant)
     .action(async (o: { host: string; port: number; city?: string[]; seed: number; now?: Date }) => {
       const cities = resolveCities(io.config, o.city);
+      const { runDemo } = await import("./demo.command.ts");
       await runDemo(
         io.config.database,
         {
@@ -263,6 +268,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option("--url <url>", URL_HELP)
     .option("-e, --execute <sql>", "run this statement instead of reading input (repeatable)", collect, [])
     .action(async (o: { url?: string; execute: string[] }) => {
+      const { runSql } = await import("./sql.command.ts");
       await runSql(databaseConfig(io.config, o.url, { max: 1 }), io, o.execute);
     });
 

@@ -9,7 +9,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import pg from "pg";
 import type { DatabaseConfig } from "../config.ts";
 import { DatabaseUnavailableError } from "../shared/errors.ts";
-import { AMBIGUOUS_COMMIT, unavailabilityOf } from "./sql-errors.ts";
+import { AMBIGUOUS_COMMIT, describeError, unavailabilityOf } from "./sql-errors.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT>;
 export type Dialect = "postgres" | "cockroachdb";
@@ -272,24 +272,6 @@ async function poolTransaction<T>(
     // release(err) destroys the connection instead of pooling it.
     client.release(broken);
   }
-}
-
-/** One readable clause for a driver error: the errno or the server's message, never a stack. */
-export function describeError(err: unknown): string {
-  const e = err as { code?: string; message?: string; errors?: unknown[] };
-  // Node reports a refused dual-stack connect as an AggregateError with an empty message.
-  const inner = (e.errors?.[0] as { code?: string; message?: string } | undefined) ?? e;
-  const code = inner.code ?? e.code;
-  const reasons: Record<string, string> = {
-    ECONNREFUSED: "connection refused (is the server running?)",
-    ENOTFOUND: "host not found",
-    ETIMEDOUT: "connection timed out",
-    ECONNRESET: "connection reset",
-    EHOSTUNREACH: "host unreachable",
-  };
-  if (code && reasons[code]) return reasons[code];
-  const msg = (inner.message || e.message || String(err)).split("\n")[0] ?? "";
-  return msg || "unknown error";
 }
 
 export function redact(url: string): string {

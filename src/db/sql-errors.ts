@@ -121,3 +121,21 @@ export function unavailabilityOf(err: unknown): UnavailabilityKind | undefined {
   }
   return undefined;
 }
+
+/** One readable clause for a driver error: the errno or the server's message, never a stack. */
+export function describeError(err: unknown): string {
+  const e = err as { code?: string; message?: string; errors?: unknown[] };
+  // Node reports a refused dual-stack connect as an AggregateError with an empty message.
+  const inner = (e.errors?.[0] as { code?: string; message?: string } | undefined) ?? e;
+  const code = inner.code ?? e.code;
+  const reasons: Record<string, string> = {
+    ECONNREFUSED: "connection refused (is the server running?)",
+    ENOTFOUND: "host not found",
+    ETIMEDOUT: "connection timed out",
+    ECONNRESET: "connection reset",
+    EHOSTUNREACH: "host unreachable",
+  };
+  if (code && reasons[code]) return reasons[code];
+  const msg = (inner.message || e.message || String(err)).split("\n")[0] ?? "";
+  return msg || "unknown error";
+}

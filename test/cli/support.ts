@@ -94,7 +94,7 @@ export function spawnMovr(args: string[], env: Record<string, string> = {}): Spa
     stdout: () => out,
     stderr: () => err,
     exited,
-    waitFor(re, timeoutMs = 40_000) {
+    waitFor(re, timeoutMs = 120_000) {
       const m = out.match(re);
       if (m) return Promise.resolve(m);
       return new Promise((resolve, reject) => {

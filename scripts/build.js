@@ -1,0 +1,40 @@
+// `npm run build` (and npm's `prepare`, so `npm install` / `npm ci` build once): compiles src/
+// and bench/ to plain JavaScript in dist/ with tsc, copies the non-TypeScript files of src/
+// (templates, styles, images) next to the compiled modules, and stamps dist/.built.
+//
+// `--prepare`: as npm's prepare hook. A production install (`npm ci --omit=dev`) has no
+// TypeScript; when dist/ was already built (copied from a build stage), it is kept as is.
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const DIST = path.join(ROOT, "dist");
+const STAMP = path.join(DIST, ".built");
+
+let tsc;
+try {
+  tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+} catch {
+  if (process.argv.includes("--prepare") && existsSync(STAMP)) {
+    process.stdout.write("movr: TypeScript is not installed; keeping the JavaScript already in dist/.\n");
+    process.exit(0);
+  }
+  process.stderr.write("movr: cannot build: TypeScript is not installed (run `npm install` first).\n");
+  process.exit(1);
+}
+
+const result = spawnSync(process.execPath, [tsc, "-p", path.join(ROOT, "tsconfig.build.json")], {
+  cwd: ROOT,
+  stdio: "inherit",
+});
+if (result.status !== 0) process.exit(result.status ?? 1);
+
+cpSync(path.join(ROOT, "src"), path.join(DIST, "src"), {
+  recursive: true,
+  filter: (from) => !from.endsWith(".ts"),
+});
+writeFileSync(STAMP, `${new Date().toISOString()}\n`);

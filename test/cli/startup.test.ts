@@ -1,0 +1,63 @@
+// `movr --help` and other commands that never touch a database load neither the database
+// drivers, Drizzle nor the web server: each command imports what it runs when it runs.
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { BIN, ROOT } from "./support.ts";
+
+const run = promisify(execFile);
+const logDir = mkdtempSync(path.join(tmpdir(), "movr-modules-"));
+afterAll(() => rmSync(logDir, { recursive: true, force: true }));
+let runs = 0;
+
+const HEAVY = ["@electric-sql/pglite", "@electric-sql/pglite-socket", "drizzle-orm", "fastify", "pg", "eta"];
+
+/** Runs bin/movr.js with a loader hook that logs every module it imports; returns the package names. */
+async function modulesLoadedBy(
+  args: string[],
+): Promise<{ packages: Set<string>; urls: string[]; code: number }> {
+  const logFile = path.join(logDir, `run-${++runs}.log`);
+  let code = 0;
+  try {
+    await run(process.execPath, ["--import", "./test/support/module-log.mjs", BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: "", MOVR_MODULE_LOG: logFile },
+    });
+  } catch (err) {
+    code = (err as { code: number }).code;
+  }
+  const urls = readFileSync(logFile, "utf8").split("\n").filter(Boolean);
+  const packages = new Set(
+    urls.flatMap((u) => {
+      const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u);
+      return m?.[1] ? [m[1]] : [];
+    }),
+  );
+  return { packages, urls, code };
+}
+
+describe("commands load only what they use", () => {
+  it.each([[["--help"]], [["load", "--help"]], [["run", "--frobnicate"]]])(
+    "movr %j loads no database driver, ORM or web server",
+    async (args) => {
+      const { packages, urls, code } = await modulesLoadedBy(args);
+      // The hook saw the command line itself: the compiled program and commander.
+      expect(urls.some((u) => u.endsWith("/dist/src/cli/program.js"))).toBe(true);
+      expect(packages.has("commander")).toBe(true);
+      expect(code).toBe(args.includes("--frobnicate") ? 2 : 0);
+      for (const name of HEAVY) expect(packages, name).not.toContain(name);
+    },
+  );
+
+  it("a command that needs the database does load it (the hook sees lazy imports)", async () => {
+    // Nothing listens on port 1: the command loads its database code, then fails to connect.
+    const { packages, code } = await modulesLoadedBy(["migrate", "--url", "postgresql://127.0.0.1:1/none"]);
+    expect(code).toBe(1);
+    expect(packages).toContain("pg");
+    expect(packages).toContain("@electric-sql/pglite");
+    expect(packages).toContain("drizzle-orm");
+  });
+});

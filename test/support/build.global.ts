@@ -1,0 +1,25 @@
+// Vitest global setup: tests that spawn bin/movr.js or the server run the compiled JavaScript in
+// dist/, so rebuild it first whenever a source file is newer than the last build (npm test has
+// just built; a single `npx vitest run test/x.test.ts` after an edit has not).
+import { execFileSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { PROJECT_ROOT } from "../../src/config.ts";
+
+function newestMtime(entry: string): number {
+  const stat = statSync(entry, { throwIfNoEntry: false });
+  if (!stat) return 0;
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const name of readdirSync(entry)) newest = Math.max(newest, newestMtime(path.join(entry, name)));
+  return newest;
+}
+
+export function setup(): void {
+  const built = statSync(path.join(PROJECT_ROOT, "dist", ".built"), { throwIfNoEntry: false });
+  const sources = ["src", "bench", "tsconfig.json", "tsconfig.build.json"].map((p) =>
+    newestMtime(path.join(PROJECT_ROOT, p)),
+  );
+  if (built && Math.max(...sources) <= built.mtimeMs) return;
+  execFileSync(process.execPath, [path.join(PROJECT_ROOT, "scripts", "build.js")], { stdio: "inherit" });
+}
