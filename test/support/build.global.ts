@@ -17,9 +17,10 @@ function newestMtime(entry: string): number {
 
 export function setup(): void {
   const built = statSync(path.join(PROJECT_ROOT, "dist", ".built"), { throwIfNoEntry: false });
-  const sources = ["src", "bench", "tsconfig.json", "tsconfig.build.json"].map((p) =>
-    newestMtime(path.join(PROJECT_ROOT, p)),
-  );
-  if (built && Math.max(...sources) <= built.mtimeMs) return;
+  let newestSource = 0;
+  for (const p of ["src", "bench", "tsconfig.json", "tsconfig.build.json"]) {
+    newestSource = Math.max(newestSource, newestMtime(path.join(PROJECT_ROOT, p)));
+  }
+  if (built && newestSource <= built.mtimeMs) return;
   execFileSync(process.execPath, [path.join(PROJECT_ROOT, "scripts", "build.js")], { stdio: "inherit" });
 }
