@@ -44,7 +44,7 @@ const CONNECTION_ERRNOS = new Set([
 
 /** node-postgres's own words for a connection that ended or never came up. */
 const CONNECTION_MESSAGE =
-  /Connection terminated|connection ended|Client has encountered a connection error|Client was closed and is not queryable|Cannot use a pool after calling end/i;
+  /Connection terminated|connection ended|Client has encountered a connection error|Client was closed and is not queryable|Cannot use a pool after calling end|PGlite is closed/i;
 
 /** The connection broke (server restarted, backend terminated, network gone). */
 export function isConnectionError(err: unknown): boolean {

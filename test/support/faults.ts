@@ -35,7 +35,9 @@ export async function installFaults(database: Database): Promise<Faults> {
   );
   // Reads fire no trigger: promo codes become a view that checks first.
   await database.exec("ALTER TABLE promo_codes RENAME TO promo_codes_stored");
-  await database.exec("CREATE VIEW promo_codes AS SELECT * FROM promo_codes_stored WHERE movr_fault_check()");
+  await database.exec(
+    "CREATE VIEW promo_codes AS SELECT * FROM promo_codes_stored WHERE (SELECT movr_fault_check())",
+  );
   return {
     async set(state) {
       await database.exec("DELETE FROM movr_fault");

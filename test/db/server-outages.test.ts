@@ -1,0 +1,193 @@
+// Real outages on a real server: a smart shutdown (57P03 for every new connection), a stopped
+// server (connection refused), a dropped database (3D000), a pool with no free connection in
+// time, and a statement past statement_timeout. Each answers 503 unavailable with Retry-After,
+// and the application recovers once the server is back. Server-only by nature.
+import { randomUUID } from "node:crypto";
+import { sql } from "drizzle-orm";
+import type { FastifyInstance, LightMyRequestResponse } from "fastify";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { databaseConfigFor, loadConfig, type PoolConfig } from "../../src/config.ts";
+import { openDatabase, type Database } from "../../src/db/database.ts";
+import { migrate } from "../../src/db/migrate.ts";
+import { runTransaction } from "../../src/db/transaction.ts";
+import { DatabaseUnavailableError } from "../../src/shared/errors.ts";
+import { buildApp } from "../../src/web/app.ts";
+import { createServerDatabase, dropServerDatabases, SERVER_URL, testContext } from "../support/databases.ts";
+import { createPrivateCluster, eventually, type PrivateCluster } from "../support/private-cluster.ts";
+
+const config = loadConfig({ SESSION_SECRET: "s".repeat(40) });
+const VEHICLES = "/api/v1/cities/boston/vehicles";
+
+async function openWith(url: string, pool: Partial<PoolConfig> & { statementTimeoutMs?: number }) {
+  const base = databaseConfigFor(url, {});
+  const { statementTimeoutMs, ...poolOverrides } = pool;
+  return openDatabase({
+    ...base,
+    pool: { ...base.pool, ...poolOverrides },
+    statementTimeoutMs: statementTimeoutMs ?? 0,
+  });
+}
+
+function expect503(res: LightMyRequestResponse, message: RegExp) {
+  expect(res.statusCode, res.body).toBe(503);
+  expect(Number(res.headers["retry-after"])).toBeGreaterThan(0);
+  expect(res.json()).toEqual({ error: { code: "unavailable", message: expect.stringMatching(message) } });
+}
+
+if (SERVER_URL) {
+  describe("a server of our own: smart shutdown, stopped, started again", () => {
+    let cluster: PrivateCluster;
+    let database: Database;
+    let app: FastifyInstance;
+
+    beforeAll(async () => {
+      cluster = await createPrivateCluster();
+      // Idle connections close at once, so each request needs a new one (smart shutdown lets old ones be).
+      database = await openWith(cluster.url, { idleTimeoutMs: 1, acquireTimeoutMs: 10_000 });
+      await migrate(database);
+      app = await buildApp({ config, ctx: testContext(database), logger: false });
+    }, 120_000);
+    afterAll(async () => {
+      await app?.close();
+      await database?.close().catch(() => undefined);
+      await cluster?.drop();
+    });
+
+    it("57P03 during a smart shutdown, then refused connections: 503 on the API and the pages; back to 200 after start", async () => {
+      expect((await app.inject({ method: "GET", url: VEHICLES })).statusCode).toBe(200);
+      // A session that stays: a smart shutdown waits for it, refusing every new connection meanwhile.
+      const holder = new pg.Client({ connectionString: cluster.url });
+      holder.on("error", () => undefined);
+      await holder.connect();
+      await eventually(async () => database.pool!.totalCount === 0, "the pool to drop its idle connection");
+      const stopped = cluster.stop("smart");
+      await eventually(async () => {
+        const probe = new pg.Client({ connectionString: cluster.url });
+        probe.on("error", () => undefined);
+        const state = await probe.connect().then(
+          () => "connected",
+          (err: { code?: string }) => err.code,
+        );
+        await probe.end().catch(() => undefined);
+        return state === "57P03";
+      }, "the smart shutdown to refuse new connections");
+
+      expect503(await app.inject({ method: "GET", url: VEHICLES }), /restarting or shutting down/);
+      const form = await app.inject({ method: "GET", url: "/login" });
+      const csrf = /name="_csrf" value="([^"]*)"/.exec(form.body)?.[1] ?? "";
+      const page = await app.inject({
+        method: "POST",
+        url: "/login",
+        headers: {
+          accept: "text/html",
+          "content-type": "application/x-www-form-urlencoded",
+          cookie: form.cookies.map((c) => `${c.name}=${c.value}`).join("; "),
+        },
+        payload: new URLSearchParams({
+          _csrf: csrf,
+          username: "nobody",
+          password: "correct horse",
+        }).toString(),
+      });
+      expect(page.statusCode, page.body.slice(0, 300)).toBe(503);
+      expect(page.headers["content-type"]).toMatch(/text\/html/);
+      expect(Number(page.headers["retry-after"])).toBeGreaterThan(0);
+      expect(page.body).toMatch(/restarting or shutting down/);
+      expect((await app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(503);
+
+      await holder.end();
+      await stopped;
+      expect503(await app.inject({ method: "GET", url: VEHICLES }), /cannot be reached/);
+      const login = await app.inject({
+        method: "POST",
+        url: "/api/v1/auth/login",
+        payload: { username: "nobody", password: "correct horse" },
+      });
+      expect503(login, /cannot be reached/);
+
+      await cluster.start();
+      await eventually(
+        async () => (await app.inject({ method: "GET", url: VEHICLES })).statusCode === 200,
+        "the application to recover",
+      );
+    }, 180_000);
+  });
+
+  describe("on the shared server, in databases of the test's own", () => {
+    afterAll(dropServerDatabases);
+
+    it("a dropped database: 503, not 500", async () => {
+      const url = await createServerDatabase();
+      const database = await openWith(url, { idleTimeoutMs: 1 });
+      await migrate(database);
+      const app = await buildApp({ config, ctx: testContext(database), logger: false });
+      try {
+        expect((await app.inject({ method: "GET", url: VEHICLES })).statusCode).toBe(200);
+        const admin = new pg.Client({ connectionString: SERVER_URL });
+        await admin.connect();
+        await admin.query(`DROP DATABASE ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
+        await admin.end();
+        for (let i = 0; i < 3; i++) {
+          expect503(
+            await app.inject({ method: "GET", url: VEHICLES }),
+            /not available|cannot be reached|restarting/,
+          );
+        }
+        await eventually(async () => database.pool!.totalCount === 0, "the pool to drop its connections");
+        expect503(await app.inject({ method: "GET", url: VEHICLES }), /not available right now/);
+      } finally {
+        await app.close();
+        await database.close().catch(() => undefined);
+      }
+    }, 120_000);
+
+    it("no pooled connection free within DB_POOL_ACQUIRE_TIMEOUT_MS: 503 for every waiting request", async () => {
+      const url = await createServerDatabase();
+      const database = await openWith(url, { max: 2, acquireTimeoutMs: 300 });
+      await migrate(database);
+      const app = await buildApp({ config, ctx: testContext(database), logger: false });
+      const held = [await database.pool!.connect(), await database.pool!.connect()];
+      try {
+        const answers = await Promise.all(
+          Array.from({ length: 5 }, () => app.inject({ method: "GET", url: VEHICLES })),
+        );
+        for (const res of answers) expect503(res, /no connection was free/);
+      } finally {
+        for (const c of held) c.release();
+      }
+      expect((await app.inject({ method: "GET", url: VEHICLES })).statusCode).toBe(200);
+      await app.close();
+      await database.close();
+    }, 120_000);
+
+    it("a statement past DB_STATEMENT_TIMEOUT_MS (57014) and a lock wait behind a held row: unavailable, kind timeout", async () => {
+      const url = await createServerDatabase();
+      const database = await openWith(url, { statementTimeoutMs: 300 });
+      await migrate(database);
+      try {
+        const err = await runTransaction(database, (tx) => tx.execute(sql`SELECT pg_sleep(30)`)).catch(
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(DatabaseUnavailableError);
+        expect((err as DatabaseUnavailableError).kind).toBe("timeout");
+
+        // The issue's case: a row locked by another session; the request waits, then gives up.
+        const id = randomUUID();
+        await database.query("INSERT INTO users (id, city, name) VALUES ($1, 'boston', 'Lock')", [id]);
+        const locker = new pg.Client({ connectionString: url });
+        await locker.connect();
+        await locker.query("BEGIN");
+        await locker.query("SELECT * FROM users WHERE id = $1 FOR UPDATE", [id]);
+        const blocked = await runTransaction(database, (tx) =>
+          tx.execute(sql`UPDATE users SET name = 'x' WHERE id = ${id}`),
+        ).catch((e: unknown) => e);
+        await locker.query("ROLLBACK");
+        await locker.end();
+        expect((blocked as DatabaseUnavailableError).kind).toBe("timeout");
+      } finally {
+        await database.close();
+      }
+    }, 120_000);
+  });
+}

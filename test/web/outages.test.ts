@@ -1,0 +1,97 @@
+// Outages answer 503 `unavailable` with Retry-After: the API in the contract's shape, the pages
+// as a readable page. Every class of SQLSTATE is raised for real by a trigger (test/support/faults.ts),
+// on a write (register) and a read (promo codes), on PGlite and the server.
+import type { FastifyInstance, LightMyRequestResponse } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.ts";
+import type { Database } from "../../src/db/database.ts";
+import { buildApp } from "../../src/web/app.ts";
+import { dropServerDatabases, openMigrated, testContext, TARGETS } from "../support/databases.ts";
+import { installFaults, OUTAGE_STATES, type Faults } from "../support/faults.ts";
+
+const config = loadConfig({ SESSION_SECRET: "s".repeat(40), LOGIN_RATE_LIMIT_PER_MINUTE: "10000" });
+const LEAKS = /injected fault|SELECT|INSERT|movr_fault|SQLSTATE|\bat .*\(|\.ts:\d|stack/i;
+
+afterAll(dropServerDatabases);
+
+/** A 503 in the contract's shape, with a positive Retry-After and nothing of the cause. */
+export function expectUnavailable(res: LightMyRequestResponse, why: string): string {
+  expect(res.statusCode, `${why}: ${res.body}`).toBe(503);
+  expect(Number(res.headers["retry-after"]), why).toBeGreaterThan(0);
+  expect(res.body, why).not.toMatch(LEAKS);
+  const body = res.json() as { error: { code: string; message: string } };
+  expect(Object.keys(body.error).sort()).toEqual(["code", "message"]);
+  expect(body.error.code, why).toBe("unavailable");
+  return body.error.message;
+}
+
+describe.each(TARGETS)("outages over HTTP on $name", (target) => {
+  let database: Database;
+  let faults: Faults;
+  let app: FastifyInstance;
+  let n = 0;
+
+  beforeAll(async () => {
+    database = await openMigrated(target);
+    faults = await installFaults(database);
+    app = await buildApp({ config, ctx: testContext(database), logger: false });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await database?.close();
+  });
+
+  const register = () => {
+    n++;
+    return app.inject({
+      method: "POST",
+      url: "/api/v1/auth/register",
+      payload: {
+        city: "boston",
+        name: "Olga Outage",
+        username: `olga${n}`,
+        email: `olga${n}@example.com`,
+        password: "correct horse",
+      },
+    });
+  };
+
+  for (const [kind, states] of Object.entries(OUTAGE_STATES)) {
+    it(`${kind} (${states.join(", ")}): API write and read answer 503, the register page a readable 503 page`, async () => {
+      for (const state of states) {
+        await faults.set(state);
+        const message = expectUnavailable(await register(), `register, ${state}`);
+        if (kind === "ambiguous") expect(message).toMatch(/outcome is unknown/);
+        expectUnavailable(
+          await app.inject({ method: "GET", url: "/api/v1/promo-codes" }),
+          `promo codes, ${state}`,
+        );
+
+        const form = await app.inject({ method: "GET", url: "/register" });
+        const csrf = /name="_csrf" value="([^"]*)"/.exec(form.body)?.[1] ?? "";
+        const cookie = form.cookies.map((c) => `${c.name}=${c.value}`).join("; ");
+        n++;
+        const page = await app.inject({
+          method: "POST",
+          url: "/register",
+          headers: { "content-type": "application/x-www-form-urlencoded", cookie, accept: "text/html" },
+          payload: new URLSearchParams({
+            _csrf: csrf,
+            city: "boston",
+            name: "Olga Outage",
+            username: `olga${n}`,
+            email: `olga${n}@example.com`,
+            password: "correct horse",
+          }).toString(),
+        });
+        expect(page.statusCode, `page, ${state}: ${page.body.slice(0, 300)}`).toBe(503);
+        expect(page.headers["content-type"]).toMatch(/text\/html/);
+        expect(Number(page.headers["retry-after"])).toBeGreaterThan(0);
+        expect(page.body).toMatch(/try again/i);
+        expect(page.body).not.toMatch(LEAKS);
+      }
+      await faults.set(undefined);
+      expect((await register()).statusCode).toBe(201);
+    });
+  }
+});
