@@ -23,7 +23,11 @@ function markdownFiles(dir: string): string[] {
   return out;
 }
 
-const DOCS = ["README.md", ...markdownFiles("docs"), ...(existsSync(path.join(PROJECT_ROOT, "bench", "README.md")) ? ["bench/README.md"] : [])];
+const DOCS = [
+  "README.md",
+  ...markdownFiles("docs"),
+  ...(existsSync(path.join(PROJECT_ROOT, "bench", "README.md")) ? ["bench/README.md"] : []),
+];
 const GUIDE = markdownFiles("docs/guide").sort();
 const read = (rel: string) => readFileSync(path.join(PROJECT_ROOT, rel), "utf8");
 
@@ -48,12 +52,17 @@ describe("code excerpts", () => {
   }
 
   it("notices an excerpt that differs from its source", () => {
-    const doc = ["<!-- source: src/db/sql-errors.ts#sqlState -->", "```ts", "export function sqlState() {}", "```"].join(
-      "\n",
-    );
+    const doc = [
+      "<!-- source: src/db/sql-errors.ts#sqlState -->",
+      "```ts",
+      "export function sqlState() {}",
+      "```",
+    ].join("\n");
     const [e] = findExcerpts("x.md", doc);
     expect(e?.shown).not.toBe(extract(PROJECT_ROOT, e!.reference));
-    expect(syncExcerpts(PROJECT_ROOT, "x.md", doc)).toContain(extract(PROJECT_ROOT, "src/db/sql-errors.ts#sqlState"));
+    expect(syncExcerpts(PROJECT_ROOT, "x.md", doc)).toContain(
+      extract(PROJECT_ROOT, "src/db/sql-errors.ts#sqlState"),
+    );
   });
 });
 
@@ -82,14 +91,17 @@ describe("links", () => {
   });
 });
 
-describe("commands in the guide", () => {
+// Each command is its own process: run them side by side.
+describe.concurrent("commands in the guide", () => {
   // Lines of a ```sh block right after `<!-- run -->` run for real, against an in-memory database.
   const commands: { doc: string; command: string }[] = [];
   for (const doc of GUIDE) {
     const lines = read(doc).split("\n");
     lines.forEach((line, i) => {
       if (line.trim() !== "<!-- run -->") return;
-      for (let j = i + 2; j < lines.length && !(lines[j] ?? "").startsWith("```"); j++) {
+      let j = i + 1;
+      while ((lines[j] ?? "x").trim() === "") j++;
+      for (j++; j < lines.length && !(lines[j] ?? "").startsWith("```"); j++) {
         const command = (lines[j] ?? "").trim();
         if (command && !command.startsWith("#")) commands.push({ doc, command });
       }
@@ -101,7 +113,8 @@ describe("commands in the guide", () => {
   });
 
   for (const { doc, command } of commands) {
-    it(`${doc}: ${command}`, async () => {
+    // A generous limit for a busy machine: this waits for the command, it does not time it.
+    it(`${doc}: ${command}`, { timeout: 300_000 }, async () => {
       expect(command, "runnable commands use the in-memory database").toContain("memory://");
       const argv = command.replace(/^npx movr /, "");
       expect(argv, "runnable commands are `npx movr …` lines").not.toBe(command);

@@ -36,17 +36,20 @@ export function findExcerpts(doc: string, markdown: string): Excerpt[] {
   for (let i = 0; i < lines.length; i++) {
     const m = SOURCE_COMMENT.exec(lines[i] ?? "");
     if (!m?.[1]) continue;
-    const fence = /^(`{3,}|~{3,})/.exec(lines[i + 1] ?? "");
+    // The formatter may put a blank line between the comment and the fence.
+    let open = i + 1;
+    while ((lines[open] ?? "x").trim() === "" && open < lines.length) open++;
+    const fence = /^(`{3,}|~{3,})/.exec(lines[open] ?? "");
     if (!fence?.[1]) throw new Error(`${doc}:${i + 1}: a source comment must be followed by a fenced block`);
-    let end = i + 2;
+    let end = open + 1;
     while (end < lines.length && !(lines[end] ?? "").startsWith(fence[1])) end++;
     if (end >= lines.length) throw new Error(`${doc}:${i + 1}: the fenced block never closes`);
     found.push({
       doc,
       line: i + 1,
       reference: m[1],
-      shown: lines.slice(i + 2, end).join("\n"),
-      bodyStart: i + 2,
+      shown: lines.slice(open + 1, end).join("\n"),
+      bodyStart: open + 1,
       bodyEnd: end - 1,
     });
   }
@@ -93,7 +96,9 @@ function declaration(text: string, name: string, reference: string): string {
 
 function endsTypeUnion(lines: string[], i: number): boolean {
   // `type X =\n  | "a"\n  | "b";` ends on an indented line with a semicolon and a blank line after.
-  return /^\s+.*;\s*$/.test(lines[i] ?? "") && (lines[i + 1] ?? "").trim() === "" && /^\s+\|/.test(lines[i] ?? "");
+  return (
+    /^\s+.*;\s*$/.test(lines[i] ?? "") && (lines[i + 1] ?? "").trim() === "" && /^\s+\|/.test(lines[i] ?? "")
+  );
 }
 
 function balanced(line: string): boolean {
@@ -148,7 +153,8 @@ export function headingAnchors(markdown: string): Set<string> {
   let inFence = false;
   for (const line of markdown.split("\n")) {
     if (/^(`{3,}|~{3,})/.test(line)) inFence = !inFence;
-    const m = !inFence && /^#{1,6}\s+(.*)$/.exec(line);
+    if (inFence) continue;
+    const m = /^#{1,6}\s+(.*)$/.exec(line);
     if (!m?.[1]) continue;
     const slug = m[1]
       .trim()
