@@ -47,6 +47,11 @@ export interface Database {
     sql: string,
     params?: unknown[],
   ): Promise<{ rows: T[]; fields: string[] }>;
+  /**
+   * Runs `fn` on one connection held for all of it: for session-level locks and settings (the
+   * migrator's advisory lock). PGlite has one connection, so this is that connection.
+   */
+  withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
   /** The embedded engine, for `movr demo` to serve over a socket. */
@@ -54,6 +59,9 @@ export interface Database {
   /** The server pool, for tools that measure raw driver calls next to ours. */
   readonly pool?: pg.Pool;
 }
+
+/** Statements on one held connection (see Database.withSession). */
+export type SqlSession = Pick<Database, "exec" | "query">;
 
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   const url = config.url;
@@ -88,13 +96,8 @@ async function openEmbedded(config: DatabaseConfig, inMemory: boolean): Promise<
     description: inMemory ? "embedded PGlite (in memory)" : `embedded PGlite (${config.dataDir})`,
     maxTxAttempts: config.maxTxAttempts,
     stats: { committed: 0, retries: 0, exhausted: 0 },
-    exec: async (sql) => {
-      await client.exec(sql);
-    },
-    query: async <T>(sql: string, params: unknown[] = []) => {
-      const r = await client.query<T>(sql, params);
-      return { rows: r.rows, fields: r.fields.map((f) => f.name) };
-    },
+    ...pgliteSession(client),
+    withSession: (fn) => fn(pgliteSession(client)),
     ping: async () => {
       await client.query("SELECT 1");
     },
@@ -204,9 +207,25 @@ async function openServer(config: DatabaseConfig, raw: string): Promise<Database
     exec: async (sql) => {
       await pool.query(sql);
     },
-    query: async <T>(sql: string, params: unknown[] = []) => {
-      const r = await pool.query(sql, params);
-      return { rows: r.rows as T[], fields: (r.fields ?? []).map((f) => f.name) };
+    query: <T>(sql: string, params: unknown[] = []) => queryOn<T>(pool, sql, params),
+    withSession: async (fn) => {
+      const client = await pool.connect();
+      client.on("error", () => undefined);
+      let broken: Error | undefined;
+      try {
+        return await fn({
+          exec: async (sql) => {
+            await client.query(sql);
+          },
+          query: (sql, params) => queryOn(client, sql, params),
+        });
+      } catch (err) {
+        // A session that failed may hold state we cannot see (a lock, a setting): never pool it.
+        broken = err as Error;
+        throw err;
+      } finally {
+        client.release(broken);
+      }
     },
     ping: async () => {
       await pool.query("SELECT 1");
@@ -214,6 +233,27 @@ async function openServer(config: DatabaseConfig, raw: string): Promise<Database
     close: () => pool.end(),
     pool,
   };
+}
+
+function pgliteSession(client: PGlite): SqlSession {
+  return {
+    exec: async (sql) => {
+      await client.exec(sql);
+    },
+    query: async <T>(sql: string, params: unknown[] = []) => {
+      const r = await client.query<T>(sql, params);
+      return { rows: r.rows, fields: r.fields.map((f) => f.name) };
+    },
+  };
+}
+
+async function queryOn<T>(
+  on: pg.Pool | pg.PoolClient,
+  sql: string,
+  params: unknown[] = [],
+): Promise<{ rows: T[]; fields: string[] }> {
+  const r = await on.query(sql, params);
+  return { rows: r.rows as T[], fields: (r.fields ?? []).map((f) => f.name) };
 }
 
 /** A SERIALIZABLE transaction through Drizzle's own BEGIN/COMMIT (right for PGlite's single connection). */

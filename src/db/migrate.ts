@@ -3,11 +3,11 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { PROJECT_ROOT } from "../config.ts";
-import type { Database } from "./database.ts";
+import type { Database, SqlSession } from "./database.ts";
+import { LEASE_VERSION, LEDGER, withMigrationLock, type MigrationLockOptions } from "./migration-lock.ts";
 import { sqlState } from "./sql-errors.ts";
 
 export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, "migrations");
-const LEDGER = "movr_schema_migrations";
 
 export interface Migration {
   version: number;
@@ -72,14 +72,25 @@ export interface MigrationResult {
   alreadyApplied: number;
 }
 
-export async function migrate(database: Database, migrations = loadMigrations()): Promise<MigrationResult> {
-  await database.exec(
-    `CREATE TABLE IF NOT EXISTS ${LEDGER} (version INT NOT NULL PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT now())`,
-  );
+/**
+ * Applies the migrations not in the ledger yet, in order. Safe to call from several processes at
+ * once: they take turns (see migration-lock.ts), and whoever comes second finds nothing to do.
+ */
+export async function migrate(
+  database: Database,
+  migrations = loadMigrations(),
+  lock: MigrationLockOptions = {},
+): Promise<MigrationResult> {
+  return withMigrationLock(database, (session) => applyPending(session, migrations), lock);
+}
+
+async function applyPending(database: SqlSession, migrations: Migration[]): Promise<MigrationResult> {
   const done = new Set(
-    (await database.query<{ version: number }>(`SELECT version FROM ${LEDGER}`)).rows.map((r) =>
-      Number(r.version),
-    ),
+    (
+      await database.query<{ version: number }>(
+        `SELECT version FROM ${LEDGER} WHERE version <> ${LEASE_VERSION}`,
+      )
+    ).rows.map((r) => Number(r.version)),
   );
   const applied: string[] = [];
   for (const m of migrations) {

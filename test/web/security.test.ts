@@ -216,6 +216,8 @@ describe("unavailable database", () => {
       stats: { committed: 0, retries: 0, exhausted: 0 },
       exec: async () => undefined,
       query: async () => ({ rows: [], fields: [] }),
+      withSession: async (fn) =>
+        fn({ exec: async () => undefined, query: async () => ({ rows: [], fields: [] }) }),
       ping: async () => {
         await db.execute("SELECT 1");
       },
