@@ -117,7 +117,7 @@ const RIDE_COLS =
 const USER_COLS =
   '"id", "city", "name", "address", "credit_card", "username", "email", "password_hash", "is_owner", "deactivated_at"';
 const VEHICLE_COLS = '"id", "city", "type", "owner_id", "creation_time", "status", "current_location", "ext"';
-const PROMO_COLS = '"code", "description", "creation_time", "expiration_time", "rules", "times_applied"';
+const PROMO_COLS = '"code", "description", "creation_time", "expiration_time", "rules"';
 
 type Query = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
 
@@ -213,7 +213,7 @@ const RAW_OPS: Record<OperationName, (db: RawDb, city: string, rng: Rng) => Prom
     const now = new Date();
     await db.tx(false, (q) =>
       q(
-        `insert into "promo_codes" ("code", "description", "creation_time", "expiration_time", "rules", "times_applied") values ($1, $2, $3, $4, $5, default) returning ${PROMO_COLS}`,
+        `insert into "promo_codes" ("code", "description", "creation_time", "expiration_time", "rules") values ($1, $2, $3, $4, $5) returning ${PROMO_COLS}`,
         [
           `PROMO_${randomUUID().replaceAll("-", "").slice(0, 16).toUpperCase()}`,
           "Workload promotion",
@@ -246,19 +246,16 @@ const RAW_OPS: Record<OperationName, (db: RawDb, city: string, rng: Rng) => Prom
         [city, userId],
       );
       if (!user.rows[0] || user.rows[0].deactivated_at) throw new Conflict("not_found");
-      const promo = await q(`select ${PROMO_COLS} from "promo_codes" where "promo_codes"."code" = $1`, [
-        code,
-      ]);
+      const promo = await q(
+        `select ${PROMO_COLS}, (SELECT count(*) FROM "user_promo_codes" WHERE "user_promo_codes"."code" = "promo_codes"."code") from "promo_codes" where "promo_codes"."code" = $1`,
+        [code],
+      );
       if (!promo.rows[0]) throw new Conflict("not_found");
       if (promo.rows[0].expiration_time && promo.rows[0].expiration_time <= now)
         throw new Conflict("promo_code_expired");
       await q(
         `insert into "user_promo_codes" ("city", "user_id", "code", "timestamp", "usage_count") values ($1, $2, $3, $4, $5)`,
         [city, userId, code, now, 0],
-      );
-      await q(
-        `update "promo_codes" set "times_applied" = "promo_codes"."times_applied" + 1 where "promo_codes"."code" = $1`,
-        [code],
       );
     });
   },

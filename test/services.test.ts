@@ -312,8 +312,20 @@ describe.each(TARGETS)("data API on $name", (target) => {
     expect((await listPromoCodes(ctx, 1000)).map((c) => c.code)).toContain(code);
     await expectCode(createPromoCode(ctx, { code, discountPercent: 5 }), "promo_code_exists");
     const u = await rider("paris");
+    // The GLOBAL table is never written by an application: a trigger refuses any write to it.
+    await database.exec(
+      `CREATE FUNCTION refuse_promo_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'promo_codes written'; END $$`,
+    );
+    await database.exec(
+      "CREATE TRIGGER refuse_promo_write BEFORE INSERT OR UPDATE OR DELETE ON promo_codes FOR EACH ROW EXECUTE FUNCTION refuse_promo_write()",
+    );
     const applied = await applyPromoCode(ctx, { city: "paris", userId: u.id, code });
-    expect(applied.timesApplied).toBe(1);
+    const other = await applyPromoCode(ctx, { city: "rome", userId: (await rider("rome")).id, code });
+    await database.exec("DROP TRIGGER refuse_promo_write ON promo_codes");
+    await database.exec("DROP FUNCTION refuse_promo_write()");
+    expect([applied.timesApplied, other.timesApplied]).toEqual([1, 2]);
+    expect((await listPromoCodes(ctx, 1000)).find((c) => c.code === code)?.timesApplied).toBe(2);
+    expect((await listUserPromoCodes(ctx, "paris", u.id)).map((c) => c.timesApplied)).toEqual([2]);
     await expectCode(
       applyPromoCode(ctx, { city: "paris", userId: u.id, code }),
       "promo_code_already_applied",

@@ -13,7 +13,6 @@ import { findUser } from "../users/user.repository.ts";
 import { parsePercent } from "../rides/ride.fare.ts";
 import {
   findPromoCode,
-  incrementTimesApplied,
   insertPromoCode,
   insertUserPromoCode,
   listCodesOfUser,
@@ -31,14 +30,15 @@ export interface PromoCode {
   timesApplied: number;
 }
 
-export function toPromoCode(row: PromoCodeRow): PromoCode {
+/** `timesApplied`: how many users applied the code (counted in user_promo_codes). */
+export function toPromoCode(row: PromoCodeRow, timesApplied: number): PromoCode {
   return {
     code: row.code,
     description: row.description,
     createdAt: row.creationTime,
     expiresAt: row.expirationTime,
     discountPercent: row.rules?.type === "percent_discount" ? parsePercent(row.rules.value) : null,
-    timesApplied: row.timesApplied,
+    timesApplied,
   };
 }
 
@@ -75,7 +75,7 @@ export async function createPromoCode(
     expirationTime: input.expiresAt ?? null,
     rules: input.rules ?? { type: "percent_discount", value: `${pct}%` },
   };
-  return toPromoCode(await runTransaction(ctx.database, (tx) => insertPromoCode(tx, row)));
+  return toPromoCode(await runTransaction(ctx.database, (tx) => insertPromoCode(tx, row)), 0);
 }
 
 export async function listPromoCodes(ctx: MovrContext, limit = 100): Promise<PromoCode[]> {
@@ -84,10 +84,10 @@ export async function listPromoCodes(ctx: MovrContext, limit = 100): Promise<Pro
   const rows = await runTransaction(ctx.database, (tx) => listUnexpiredPromoCodes(tx, now, limit), {
     readOnly: true,
   });
-  return rows.map(toPromoCode);
+  return rows.map((r) => toPromoCode(r.promo, r.timesApplied));
 }
 
-/** Applies a code to a user, once per user (the primary key says so), counting it on the code. */
+/** Applies a code to a user, once per user (the primary key says so). */
 export async function applyPromoCode(
   ctx: MovrContext,
   input: { city: string; userId: string; code: string },
@@ -99,14 +99,15 @@ export async function applyPromoCode(
   return runTransaction(ctx.database, async (tx) => {
     const user = await findUser(tx, city, userId);
     if (!user || user.deactivatedAt) throw notFound("That user");
-    const promo = await findPromoCode(tx, code);
-    if (!promo) throw notFound("That promo code");
+    const found = await findPromoCode(tx, code);
+    if (!found) throw notFound("That promo code");
+    const { promo } = found;
     if (promo.expirationTime && promo.expirationTime <= now) {
       throw conflict("promo_code_expired", "That promo code has expired.");
     }
+    // Counted, not incremented: promo_codes stays write-rarely (migrations/0005).
     await insertUserPromoCode(tx, { city, userId, code, timestamp: now, usageCount: 0 });
-    await incrementTimesApplied(tx, code);
-    return { ...toPromoCode(promo), timesApplied: promo.timesApplied + 1, appliedAt: now, usageCount: 0 };
+    return { ...toPromoCode(promo, found.timesApplied + 1), appliedAt: now, usageCount: 0 };
   });
 }
 
@@ -120,8 +121,8 @@ export async function listUserPromoCodes(
   const rows = await runTransaction(ctx.database, (tx) => listCodesOfUser(tx, city, userId), {
     readOnly: true,
   });
-  return rows.map(({ applied, promo }) => ({
-    ...toPromoCode(promo),
+  return rows.map(({ applied, promo, timesApplied }) => ({
+    ...toPromoCode(promo, timesApplied),
     appliedAt: applied.timestamp,
     usageCount: applied.usageCount ?? 0,
   }));

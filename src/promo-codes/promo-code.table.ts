@@ -23,7 +23,8 @@ export const promoCodes = pgTable(
     creationTime: timestamp("creation_time", { mode: "date" }),
     expirationTime: timestamp("expiration_time", { mode: "date" }),
     rules: jsonb("rules").$type<PromoRules>(),
-    timesApplied: integer("times_applied").notNull().default(0),
+    // No counter here: a GLOBAL table must be written rarely. How often a code was applied is
+    // counted in user_promo_codes (migrations/0005).
   },
   (t) => [primaryKey({ name: "promo_codes_pkey", columns: [t.code] })],
 );
