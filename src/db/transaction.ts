@@ -104,7 +104,8 @@ export async function runTransaction<T>(
             if (options.followerReads) await tx.execute(sql.raw(FOLLOWER_READ_SQL));
             return fn(tx);
           },
-          { readOnly: options.readOnly ?? false },
+          // AS OF SYSTEM TIME needs a read-only transaction: CockroachDB refuses it in READ WRITE.
+          { readOnly: options.followerReads === true || (options.readOnly ?? false) },
         ),
       policy,
       database.stats,
@@ -131,12 +132,43 @@ const CONFLICTS: Record<string, () => DomainError> = {
     conflict("location_already_logged", "A location was already logged for that ride at that instant."),
 };
 
+/**
+ * The same conflicts by the key's columns, for keys whose name we do not know: tables made by
+ * older CockroachDB versions (and `cockroach workload init` on them) name every primary key
+ * `primary`. Keys are the columns in the error detail, `Key (a, b)=(...) already exists.`
+ * (PostgreSQL's format, which CockroachDB copies), without a leading region column.
+ */
+const CONFLICTS_BY_COLUMNS: Record<string, string> = {
+  "city,vehicle_id": "rides_one_active_per_city_vehicle",
+  "vehicle_city,vehicle_id": "rides_one_active_per_vehicle",
+  "city,rider_id": "rides_one_active_per_rider",
+  username: "users_username_key",
+  "city,user_id,code": "user_promo_codes_pkey",
+  code: "promo_codes_pkey",
+  "city,ride_id,timestamp": "vehicle_location_histories_pkey",
+};
+
+/** The columns of the violated key, from the error detail; undefined when it has none. */
+export function violatedKeyColumns(err: unknown): string[] | undefined {
+  for (let e: unknown = err, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
+    const m = /^Key \(([^)]*)\)=/.exec(String((e as { detail?: unknown }).detail ?? ""));
+    if (m?.[1]) {
+      const columns = m[1].split(",").map((c) => c.trim().replace(/^"|"$/g, ""));
+      return columns[0] === "region" || columns[0] === "crdb_region" ? columns.slice(1) : columns;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** Driver errors become domain errors; a domain error thrown by a callback passes unchanged. */
 export function translateError(err: unknown): unknown {
   if (err instanceof DomainError) return err;
   const state = sqlState(err);
   if (state === UNIQUE_VIOLATION || state === CHECK_VIOLATION) {
-    const make = CONFLICTS[constraintName(err) ?? ""];
+    const byName = CONFLICTS[constraintName(err) ?? ""];
+    const byColumns = CONFLICTS[CONFLICTS_BY_COLUMNS[violatedKeyColumns(err)?.join(",") ?? ""] ?? ""];
+    const make = byName ?? (state === UNIQUE_VIOLATION ? byColumns : undefined);
     if (make) return make();
   }
   const outage = unavailabilityOf(err);

@@ -5,6 +5,7 @@ import { loadMigrations, migrate, splitStatements } from "../../src/db/migrate.t
 import { dropServerDatabases, MOVR_TABLES, TARGETS, testContext } from "../support/databases.ts";
 import { BARE_WORKLOAD_SCHEMA } from "../support/workload-fixture.ts";
 import { startRide } from "../../src/rides/ride.service.ts";
+import { applyPromoCode, createPromoCode } from "../../src/promo-codes/promo-code.service.ts";
 import { DomainError } from "../../src/shared/errors.ts";
 
 afterAll(dropServerDatabases);
@@ -81,6 +82,17 @@ describe.each(TARGETS)("migrations on $name", (target) => {
         riderId: "11111111-1111-4111-8111-111111111111",
       }).catch((e: unknown) => e);
       expect((err as DomainError).code).toBe("vehicle_unavailable");
+      // The workload's keys have other names (older CockroachDB: "primary"): conflicts are still known.
+      const applyAgain = await applyPromoCode(ctx, {
+        city: "boston",
+        userId: "22222222-2222-4222-8222-222222222222",
+        code: "WELCOME",
+      }).catch((e: unknown) => e);
+      expect((applyAgain as DomainError).code).toBe("promo_code_already_applied");
+      const createAgain = await createPromoCode(ctx, { code: "WELCOME", discountPercent: 5 }).catch(
+        (e: unknown) => e,
+      );
+      expect((createAgain as DomainError).code).toBe("promo_code_exists");
       await expect(database.exec("UPDATE vehicles SET status = 'flying'")).rejects.toMatchObject({
         code: "23514",
       });

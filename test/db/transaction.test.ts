@@ -2,7 +2,14 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database.ts";
-import { backoffMs, runTransaction, withRetries, type RetryPolicy } from "../../src/db/transaction.ts";
+import {
+  backoffMs,
+  FOLLOWER_READ_SQL,
+  runTransaction,
+  translateError,
+  withRetries,
+  type RetryPolicy,
+} from "../../src/db/transaction.ts";
 import { DomainError, RetriesExhaustedError } from "../../src/shared/errors.ts";
 import { insertUser } from "../../src/users/user.repository.ts";
 import { getUsersOfCity } from "../../src/users/user.service.ts";
@@ -142,6 +149,53 @@ describe.each(TARGETS)("runTransaction on $name", (target) => {
     expect(err).toBeInstanceOf(DomainError);
     expect((err as DomainError).code).toBe("username_taken");
     expect(attempts).toBe(1);
+  });
+
+  it("follower reads run READ ONLY even when the caller did not say so (CockroachDB refuses AS OF SYSTEM TIME in READ WRITE)", async () => {
+    const modes: boolean[] = [];
+    const statements: string[] = [];
+    const tx = {
+      execute: async (q: { queryChunks?: { value?: string[] }[] }) => {
+        statements.push(q.queryChunks?.map((c) => c.value?.join("") ?? "").join("") ?? "");
+      },
+    };
+    const crdb: Database = {
+      ...database,
+      dialect: "cockroachdb",
+      transaction: async (fn, mode) => {
+        modes.push(mode.readOnly);
+        return fn(tx as never);
+      },
+    };
+    expect(await runTransaction(crdb, async () => 7, { followerReads: true })).toBe(7);
+    expect(modes).toEqual([true]);
+    expect(statements).toEqual([FOLLOWER_READ_SQL]);
+  });
+
+  it("maps a unique violation on a key named `primary` (older CockroachDB) by the key's columns", () => {
+    const crdbError = (constraint: string, detail: string) =>
+      Object.assign(new Error("Failed query: insert ..."), {
+        cause: Object.assign(new Error(`duplicate key value violates unique constraint "${constraint}"`), {
+          code: "23505",
+          constraint,
+          detail,
+        }),
+      });
+    const cases: [string, string][] = [
+      ["Key (city, user_id, code)=('paris', 'a', 'X') already exists.", "promo_code_already_applied"],
+      ["Key (code)=('X') already exists.", "promo_code_exists"],
+      ['Key (region, city, ride_id, "timestamp")=(...) already exists.', "location_already_logged"],
+      ["Key (city, vehicle_id)=('paris', 'b') already exists.", "vehicle_unavailable"],
+      ["Key (city, rider_id)=('paris', 'c') already exists.", "already_riding"],
+      ["Key (username)=('ann') already exists.", "username_taken"],
+    ];
+    for (const [detail, code] of cases) {
+      expect((translateError(crdbError("primary", detail)) as DomainError).code, detail).toBe(code);
+    }
+    // Unknown keys stay driver errors.
+    expect(
+      translateError(crdbError("primary", "Key (city, id)=('paris', 'd') already exists.")),
+    ).not.toBeInstanceOf(DomainError);
   });
 
   it("refuses follower reads outside CockroachDB", async () => {
