@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { ascNullsFirst, descNullsLast } from "../db/order.ts";
 import type { Tx } from "../db/transaction.ts";
 import { promoCodes, userPromoCodes, type PromoRules } from "../promo-codes/promo-code.table.ts";
 import { vehicles, type VehicleType } from "../vehicles/vehicle.table.ts";
@@ -92,7 +93,7 @@ export async function finishRide(
   return row;
 }
 
-/** A rider's rides, newest first; the cursor is the last row's (start_time, id). */
+/** A rider's rides, newest first (undated last); the cursor is the last row's (start_time, id). */
 export async function listRidesOfRider(
   tx: Tx,
   city: string,
@@ -111,21 +112,22 @@ export async function listRidesOfRider(
           ? or(
               lt(rides.startTime, after.startTime),
               and(eq(rides.startTime, after.startTime), lt(rides.id, after.id)),
+              isNull(rides.startTime), // NULLS LAST: after every dated ride
             )
           : undefined,
       ),
     )
-    .orderBy(desc(rides.startTime), desc(rides.id))
+    .orderBy(descNullsLast(rides.startTime), desc(rides.id))
     .limit(limit);
 }
 
-/** A city's active rides, oldest first. */
+/** A city's active rides, oldest first (undated first). */
 export async function listActiveRides(tx: Tx, city: string, limit: number): Promise<RideRow[]> {
   return tx
     .select()
     .from(rides)
     .where(and(eq(rides.city, city), isNull(rides.endTime)))
-    .orderBy(asc(rides.startTime), asc(rides.id))
+    .orderBy(ascNullsFirst(rides.startTime), asc(rides.id))
     .limit(limit);
 }
 

@@ -54,10 +54,11 @@ export async function setOwnerFlag(tx: Tx, city: string, id: string, isOwner: bo
 /** Sets the flag from what the user still owns: true while any of their vehicles is on the platform. */
 export async function refreshOwnerFlag(tx: Tx, city: string, id: string): Promise<boolean> {
   const [row] = await tx
-    .select({ n: sql<number>`count(*)::int` })
+    // INT8 on CockroachDB (and count() on PostgreSQL): a string from node-postgres.
+    .select({ n: sql<number>`count(*)`.mapWith(Number) })
     .from(vehicles)
     .where(and(eq(vehicles.city, city), eq(vehicles.ownerId, id), ne(vehicles.status, "removed")));
-  const isOwner = Number(row?.n ?? 0) > 0;
+  const isOwner = (row?.n ?? 0) > 0;
   await setOwnerFlag(tx, city, id, isOwner);
   return isOwner;
 }

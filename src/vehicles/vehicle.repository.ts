@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, ne } from "drizzle-orm";
+import { ascNullsFirst } from "../db/order.ts";
 import type { Tx } from "../db/transaction.ts";
 import { vehicles, type VehicleRow, type VehicleStatus, type VehicleType } from "./vehicle.table.ts";
 
@@ -45,7 +46,7 @@ export async function listVehiclesOfOwner(tx: Tx, city: string, ownerId: string)
     .select()
     .from(vehicles)
     .where(and(eq(vehicles.city, city), eq(vehicles.ownerId, ownerId), ne(vehicles.status, "removed")))
-    .orderBy(asc(vehicles.creationTime), asc(vehicles.id));
+    .orderBy(ascNullsFirst(vehicles.creationTime), asc(vehicles.id));
 }
 
 /** Status changes only from `from`; returns the changed vehicle, or undefined when it was not in that state. */
