@@ -50,9 +50,20 @@ export interface AppConfig {
   trustProxy: boolean;
   cookieSecure: "auto" | "always" | "never";
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** `pretty`: human-readable lines; `json`: one JSON object a line; `auto`: pretty on a terminal. */
+  logFormat: "auto" | "json" | "pretty";
+  metrics: MetricsConfig;
   demoData: boolean;
   loginRateLimitPerMinute: number;
   bodyLimitBytes: number;
+}
+
+export interface MetricsConfig {
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  token: string | undefined;
+  /** When set, /metrics is served on this port only (on `host`), not on the public one. 0 picks one. */
+  port: number | undefined;
+  host: string;
 }
 
 export class ConfigError extends Error {
@@ -76,6 +87,10 @@ const EnvSchema = z.object({
   TRUST_PROXY: bool.default(false),
   COOKIE_SECURE: z.enum(["auto", "always", "never"]).default("auto"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_FORMAT: z.enum(["auto", "json", "pretty"]).default("auto"),
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  METRICS_PORT: intFrom(0, 65535).optional(),
+  METRICS_HOST: z.string().min(1).optional(),
   MOVR_DEMO_DATA: bool.optional(),
   DB_POOL_MAX: intFrom(1, 1000).default(10),
   DB_POOL_IDLE_TIMEOUT_MS: intFrom(0, 3_600_000).default(30_000),
@@ -112,6 +127,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       `Invalid configuration: REGION "${e.REGION}" is not one of ${regions.map((r) => r.name).join(", ")}`,
     );
   }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    throw new ConfigError("Invalid configuration: METRICS_PORT must differ from PORT");
+  }
   const embedded = e.DATABASE_URL === undefined || e.DATABASE_URL.startsWith("memory:");
   if (!embedded && !e.SESSION_SECRET) {
     // Instances sharing a server database must share the secret, or CSRF tokens break between them.
@@ -144,6 +162,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: e.TRUST_PROXY,
     cookieSecure: e.COOKIE_SECURE,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST ?? e.HOST },
     demoData: e.MOVR_DEMO_DATA ?? embedded,
     loginRateLimitPerMinute: e.LOGIN_RATE_LIMIT_PER_MINUTE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

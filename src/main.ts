@@ -1,27 +1,34 @@
 // `npm start`: configure, connect, migrate, (embedded only) fill demo data, serve, and shut
 // down gracefully: stop accepting, finish requests in flight, close the pool.
+import type { Logger } from "pino";
 import { createContext } from "./app-context.ts";
 import { DEMO_LOGIN, ensureDemoLogin } from "./auth/demo-login.ts";
 import { loadConfig } from "./config.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
+import { createLogger } from "./logging/logger.ts";
+import { createMetrics } from "./metrics/metrics.registry.ts";
 import { buildApp } from "./web/app.ts";
 import { ensureDemoData } from "./workload/demo-data.ts";
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const database = await openDatabase(config.database);
+  log = await createLogger(config);
+  const metrics = createMetrics({ processMetrics: true });
+  const database = await openDatabase(config.database, { txObserver: metrics.txObserver });
   const migrations = await migrate(database);
+  if (migrations.applied.length > 0)
+    log.info({ migrations: migrations.applied }, `Applied migrations: ${migrations.applied.join(", ")}.`);
   const ctx = createContext(config, database);
   const embedded = database.kind === "embedded";
   if (config.demoData) {
     const loaded = await ensureDemoData(ctx);
-    if (loaded) console.log(`Filled the database with demo data (${loaded.rows} rows).`);
+    if (loaded) log.info({ rows: loaded.rows }, `Filled the database with demo data (${loaded.rows} rows).`);
   }
   // Default credentials only ever exist on a local embedded database.
   if (embedded) await ensureDemoLogin(ctx);
 
-  const app = await buildApp({ config, ctx });
+  const app = await buildApp({ config, ctx, loggerInstance: log, metrics });
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -36,16 +43,19 @@ async function main(): Promise<void> {
 
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace("127.0.0.1", "localhost");
-  console.log(`MovR is serving ${url} on ${database.description}.`);
-  if (migrations.applied.length > 0) console.log(`Applied migrations: ${migrations.applied.join(", ")}.`);
-  if (embedded)
-    console.log(`Demo login: username "${DEMO_LOGIN.username}", password "${DEMO_LOGIN.password}".`);
+  if (embedded) log.info(`Demo login: username "${DEMO_LOGIN.username}", password "${DEMO_LOGIN.password}".`);
   if (config.sessionSecretGenerated)
-    console.log("SESSION_SECRET is not set: sessions and forms last until restart only.");
+    log.warn("SESSION_SECRET is not set: sessions and forms last until restart only.");
+  // Last, and readable as it stands: the line people (and tests) wait for.
+  log.info({ url, database: database.description }, `MovR is serving ${url} on ${database.description}.`);
 }
 
-main().catch((err: unknown) => {
-  // One readable line; the stack helps nobody who mistyped a URL.
-  console.error(`movr: ${err instanceof Error ? err.message : String(err)}`);
+// Until the configuration is read, failures are logged as JSON lines at "info".
+let log: Logger | undefined;
+
+main().catch(async (err: unknown) => {
+  // One readable message; the stack helps nobody who mistyped a URL.
+  log ??= await createLogger({ logLevel: "info", logFormat: "auto" });
+  log.fatal(`movr: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -23,6 +23,24 @@ export interface TxStats {
   exhausted: number;
 }
 
+/**
+ * Told what became of each transaction runTransaction runs (metrics, for one). Methods must be
+ * cheap and must not throw: they run on the request path.
+ */
+export interface TxObserver {
+  /** A transaction committed, after `attempts` attempts (1 = no retry). */
+  committed(attempts: number): void;
+  /** An attempt failed with a retryable SQLSTATE (e.g. "40001") and will be re-run. */
+  retried(sqlState: string): void;
+  /** The last allowed attempt failed with a retryable SQLSTATE: the caller gets an error. */
+  gaveUp(sqlState: string): void;
+}
+
+/** What openDatabase takes besides the configuration. */
+export interface DatabaseHooks {
+  txObserver?: TxObserver;
+}
+
 export interface TransactionMode {
   readOnly: boolean;
 }
@@ -40,6 +58,8 @@ export interface Database {
   readonly description: string;
   readonly maxTxAttempts: number;
   readonly stats: TxStats;
+  /** Given to openDatabase by whoever watches transactions; runTransaction reports to it. */
+  readonly txObserver?: TxObserver;
   /** Runs one statement outside any transaction (migrations, DDL, admin SQL). */
   exec(sql: string): Promise<void>;
   /** Runs one statement and returns its rows (the SQL shell, admin commands). */
@@ -63,10 +83,17 @@ export interface Database {
 /** Statements on one held connection (see Database.withSession). */
 export type SqlSession = Pick<Database, "exec" | "query">;
 
-export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+/**
+ * Opens the database `config.url` names (embedded when undefined or `memory://`). `hooks` are
+ * carried on the handle for runTransaction. Throws DatabaseUnavailableError when it cannot.
+ */
+export async function openDatabase(config: DatabaseConfig, hooks: DatabaseHooks = {}): Promise<Database> {
   const url = config.url;
-  if (url === undefined || url.startsWith("memory:")) return openEmbedded(config, url !== undefined);
-  if (/^(postgres|postgresql|cockroachdb):\/\//i.test(url)) return openServer(config, url);
+  const withHooks = (database: Database): Database =>
+    hooks.txObserver ? Object.assign(database, { txObserver: hooks.txObserver }) : database;
+  if (url === undefined || url.startsWith("memory:"))
+    return withHooks(await openEmbedded(config, url !== undefined));
+  if (/^(postgres|postgresql|cockroachdb):\/\//i.test(url)) return withHooks(await openServer(config, url));
   throw new DatabaseUnavailableError(
     `Unsupported database URL scheme in "${redact(url)}": use postgresql://, cockroachdb:// or memory://`,
   );

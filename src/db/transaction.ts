@@ -2,7 +2,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { sql } from "drizzle-orm";
 import { conflict, databaseUnavailable, DomainError, RetriesExhaustedError } from "../shared/errors.ts";
-import type { Database, Db, TxStats } from "./database.ts";
+import type { Database, Db, TxObserver, TxStats } from "./database.ts";
 import {
   constraintName,
   isRetryable,
@@ -43,25 +43,30 @@ export function backoffMs(
 
 /**
  * Runs `attempt` until it succeeds, re-running it only on serialization failures.
- * Any other error ends the loop at once.
+ * Any other error ends the loop at once. `stats` is counted and `observer` told of each outcome.
  */
 export async function withRetries<T>(
   attempt: (attemptNumber: number) => Promise<T>,
   policy: RetryPolicy,
   stats?: TxStats,
+  observer?: TxObserver,
 ): Promise<T> {
   for (let n = 1; ; n++) {
     try {
       const result = await attempt(n);
       if (stats) stats.committed++;
+      observer?.committed(n);
       return result;
     } catch (err) {
       if (!isRetryable(err)) throw err;
+      const state = sqlState(err) ?? "unknown";
       if (n >= policy.maxAttempts) {
         if (stats) stats.exhausted++;
+        observer?.gaveUp(state);
         throw new RetriesExhaustedError(n, { cause: err });
       }
       if (stats) stats.retries++;
+      observer?.retried(state);
       await policy.sleep(backoffMs(n, policy));
     }
   }
@@ -109,6 +114,7 @@ export async function runTransaction<T>(
         ),
       policy,
       database.stats,
+      database.txObserver,
     );
   } catch (err) {
     throw translateError(err);

@@ -5,24 +5,41 @@ import formbody from "@fastify/formbody";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { randomUUID } from "node:crypto";
 import type { AuthContext } from "../auth/auth.service.ts";
 import type { AppConfig } from "../config.ts";
+import { jsonLoggerOptions } from "../logging/logger.ts";
+import { RequestLogController } from "../logging/request-log.controller.ts";
+import { createMetrics, type Metrics } from "../metrics/metrics.registry.ts";
 import { apiRoutes } from "./api/api.routes.ts";
 import { authPlugin } from "./auth.plugin.ts";
 import { sendHttpError, toHttpError } from "./errors.ts";
+import { metricsPlugin } from "./metrics.plugin.ts";
 import { pageRoutes } from "./pages/pages.routes.ts";
 
 export interface AppDeps {
   config: AppConfig;
   ctx: AuthContext;
+  /** Logger options (tests pass `false`); ignored when `loggerInstance` is given. */
   logger?: FastifyServerOptions["logger"];
+  /** The process's logger (src/logging/logger.ts), so start-up and request lines share one format. */
+  loggerInstance?: FastifyBaseLogger;
+  /** The process's metrics, whose txObserver the database reports to; a fresh registry if absent. */
+  metrics?: Metrics;
 }
 
-export async function buildApp({ config, ctx, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({
+  config,
+  ctx,
+  logger,
+  loggerInstance,
+  metrics,
+}: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger ?? { level: config.logLevel },
+    ...(loggerInstance ? { loggerInstance } : { logger: logger ?? jsonLoggerOptions(config.logLevel) }),
+    // One line per request, when it completes, instead of Fastify's two.
+    logController: new RequestLogController(),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     genReqId: (req) => {
@@ -35,6 +52,9 @@ export async function buildApp({ config, ctx, logger }: AppDeps): Promise<Fastif
     frameworkErrors: (err, request, reply) => sendHttpError(err, request, reply),
   });
 
+  const appMetrics = metrics ?? createMetrics();
+  appMetrics.watchDatabase(ctx.database);
+  await app.register(metricsPlugin, { metrics: appMetrics, config: config.metrics });
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
   await app.register(rateLimit, { global: false });

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { databaseConfigFor } from "../../src/config.ts";
-import { openDatabase, type Database } from "../../src/db/database.ts";
+import { openDatabase, type Database, type TxObserver } from "../../src/db/database.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { REFERENCE_CITIES } from "../../src/cities/region.config.ts";
 import type { AuthContext } from "../../src/auth/auth.service.ts";
@@ -23,6 +23,8 @@ export const SERVER_URL = process.env.MOVR_TEST_DATABASE_URL || undefined;
 export interface OpenOptions {
   poolMax?: number;
   maxTxAttempts?: number;
+  /** Told of every runTransaction outcome (metrics tests). */
+  txObserver?: TxObserver;
 }
 
 export interface Target {
@@ -35,7 +37,10 @@ const pglite: Target = {
   name: "pglite",
   open: (options) => {
     const config = databaseConfigFor("memory://", {});
-    return openDatabase({ ...config, maxTxAttempts: options?.maxTxAttempts ?? config.maxTxAttempts });
+    return openDatabase(
+      { ...config, maxTxAttempts: options?.maxTxAttempts ?? config.maxTxAttempts },
+      { txObserver: options?.txObserver },
+    );
   },
 };
 
@@ -73,11 +78,14 @@ const postgres: Target = {
   name: "postgres",
   open: async (options) => {
     const config = databaseConfigFor(await createServerDatabase(), {});
-    return openDatabase({
-      ...config,
-      pool: { ...config.pool, max: options?.poolMax ?? 10 },
-      maxTxAttempts: options?.maxTxAttempts ?? config.maxTxAttempts,
-    });
+    return openDatabase(
+      {
+        ...config,
+        pool: { ...config.pool, max: options?.poolMax ?? 10 },
+        maxTxAttempts: options?.maxTxAttempts ?? config.maxTxAttempts,
+      },
+      { txObserver: options?.txObserver },
+    );
   },
 };
 

@@ -1,0 +1,109 @@
+// GET /metrics in Prometheus text format, and the hook that times every request by route pattern.
+// With METRICS_PORT the endpoint leaves the public port for a listener of its own (started and
+// closed with the app); with METRICS_TOKEN it wants `Authorization: Bearer <token>` wherever it is.
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { timingSafeEqual } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+import type { MetricsConfig } from "../config.ts";
+import { routeOf } from "../logging/request-log.controller.ts";
+import type { Metrics } from "../metrics/metrics.registry.ts";
+
+export const METRICS_PATH = "/metrics";
+
+interface MetricsAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The /metrics response: the registry's text exposition, or 401 when the token is missing or wrong. */
+async function answer(metrics: Metrics, token: string | undefined, authorization: string | undefined) {
+  if (token !== undefined) {
+    const given = authorization?.startsWith("Bearer ") ? authorization.slice(7).trim() : undefined;
+    if (given === undefined || !sameSecret(given, token)) {
+      return {
+        status: 401,
+        headers: {
+          "content-type": "application/json; charset=utf-8",
+          "www-authenticate": 'Bearer realm="metrics"',
+        },
+        body: JSON.stringify({
+          error: { code: "unauthenticated", message: "Metrics need the configured bearer token." },
+        }),
+      } satisfies MetricsAnswer;
+    }
+  }
+  return {
+    status: 200,
+    headers: { "content-type": metrics.registry.contentType },
+    body: await metrics.registry.metrics(),
+  } satisfies MetricsAnswer;
+}
+
+/** A bare HTTP listener for METRICS_PORT: GET /metrics only. Resolves once it listens. */
+async function listenForMetrics(metrics: Metrics, config: MetricsConfig, port: number): Promise<Server> {
+  const notFound = JSON.stringify({
+    error: { code: "not_found", message: "Only GET /metrics is served here." },
+  });
+  const server = createServer((req: IncomingMessage, res) => {
+    const path = (req.url ?? "").split("?")[0];
+    if (path !== METRICS_PATH || (req.method !== "GET" && req.method !== "HEAD")) {
+      res.writeHead(404, { "content-type": "application/json; charset=utf-8" }).end(notFound);
+      return;
+    }
+    answer(metrics, config.token, req.headers.authorization).then(
+      (a) => res.writeHead(a.status, a.headers).end(req.method === "HEAD" ? undefined : a.body),
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, config.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return server;
+}
+
+export interface MetricsPluginOptions {
+  metrics: Metrics;
+  config: MetricsConfig;
+}
+
+export const metricsPlugin = fp(async (app: FastifyInstance, { metrics, config }: MetricsPluginOptions) => {
+  app.addHook("onResponse", async (request, reply) => {
+    metrics.observeRequest(routeOf(request), request.method, reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  if (config.port === undefined) {
+    app.get(METRICS_PATH, { schema: { hide: true }, config: { anonymous: true } }, async (request, reply) => {
+      const a = await answer(metrics, config.token, request.headers.authorization);
+      return reply.status(a.status).headers(a.headers).send(a.body);
+    });
+    return;
+  }
+
+  const port = config.port;
+  let server: Server | undefined;
+  app.addHook("onReady", async () => {
+    server = await listenForMetrics(metrics, config, port);
+    const { address, port: bound } = server.address() as AddressInfo;
+    const host = address.includes(":") ? `[${address}]` : address;
+    app.log.info(
+      { metricsUrl: `http://${host}:${bound}${METRICS_PATH}` },
+      `Metrics are served on http://${host}:${bound}${METRICS_PATH}`,
+    );
+  });
+  app.addHook("onClose", async () => {
+    if (server) await new Promise((resolve) => server?.close(resolve));
+  });
+});
