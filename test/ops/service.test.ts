@@ -112,7 +112,7 @@ describe(`a ${SERVER_URL ? "PostgreSQL" : "embedded"} server with METRICS_PORT`,
       METRICS_PORT: "0",
       LOG_LEVEL: "info",
     });
-    let metricsUrl = "";
+    let metricsUrl: string | undefined;
     try {
       const url = await server.ready();
       metricsUrl = (await server.waitForLine((l) => typeof l.metricsUrl === "string")).metricsUrl as string;
@@ -138,6 +138,6 @@ describe(`a ${SERVER_URL ? "PostgreSQL" : "embedded"} server with METRICS_PORT`,
       await stop(server);
     }
     // The metrics listener closed with the app.
-    await expect(fetch(metricsUrl)).rejects.toThrow();
+    await expect(fetch(metricsUrl!)).rejects.toThrow();
   }, 180_000);
 });
