@@ -3,8 +3,9 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { runTransaction } from "../db/transaction.ts";
 import type { MovrContext } from "../shared/context.ts";
-import { DomainError } from "../shared/errors.ts";
-import { LIMITS, requireText } from "../shared/validation.ts";
+import { characterCount, isText, TEXT_PROBLEM } from "../shared/text.ts";
+import { DomainError, invalid } from "../shared/errors.ts";
+import { LIMITS, requirePassword, requireText } from "../shared/validation.ts";
 import { findUserByUsername } from "../users/user.repository.ts";
 import { addUser, toUser, type User } from "../users/user.service.ts";
 import { DUMMY_HASH, hashPassword, verifyPassword } from "./password.ts";
@@ -29,17 +30,25 @@ export function newSessionToken(city: string): string {
 export function sessionKeyOf(token: string): SessionKey | undefined {
   const m = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{43})$/.exec(token);
   if (!m) return undefined;
-  return { userCity: Buffer.from(m[1]!, "base64url").toString(), tokenHash: hashToken(token) };
+  // Any bytes decode; a city that is no text (a NUL, say) would make the database refuse the query.
+  const userCity = Buffer.from(m[1]!, "base64url").toString();
+  if (!isText(userCity)) return undefined;
+  return { userCity, tokenHash: hashToken(token) };
 }
 
+/**
+ * Creates an account that can log in. Name, username and email are trimmed (addUser); the
+ * password is kept exactly as typed, so the same string logs in. Throws DomainError
+ * invalid_request (naming the field) or username_taken.
+ */
 export async function register(
   ctx: MovrContext,
   input: { city: string; name: string; username: string; email: string; password: string },
 ): Promise<User> {
-  const password = requireText("password", input.password, LIMITS.password.max, LIMITS.password.min);
-  requireText("username", input.username, LIMITS.username);
-  requireText("email", input.email, LIMITS.email);
-  return addUser(ctx, { ...input, passwordHash: await hashPassword(password) });
+  const password = requirePassword(input.password);
+  const username = requireText("username", input.username, LIMITS.username);
+  const email = requireText("email", input.email, LIMITS.email);
+  return addUser(ctx, { ...input, username, email, passwordHash: await hashPassword(password) });
 }
 
 export interface LoginResult {
@@ -50,12 +59,21 @@ export interface LoginResult {
 
 const BAD_LOGIN = () => new DomainError("unauthenticated", "That username and password do not match.");
 
+/**
+ * Logs in: the username as register stores it (trimmed; case matters), the password exactly as
+ * typed. Throws DomainError invalid_request for text no account can have (the text rule) and
+ * unauthenticated for anything else that does not match, without saying which part.
+ */
 export async function login(
   ctx: AuthContext,
   input: { username: string; password: string },
 ): Promise<LoginResult> {
-  if (!input.username || !input.password || input.password.length > LIMITS.password.max) throw BAD_LOGIN();
-  const row = await runTransaction(ctx.database, (tx) => findUserByUsername(tx, input.username), {
+  if (!isText(input.username)) throw invalid("username", TEXT_PROBLEM);
+  if (!isText(input.password)) throw invalid("password", TEXT_PROBLEM);
+  const username = input.username.trim();
+  if (!username || !input.password || characterCount(input.password) > LIMITS.password.max) throw BAD_LOGIN();
+  if (characterCount(username) > LIMITS.username) throw BAD_LOGIN();
+  const row = await runTransaction(ctx.database, (tx) => findUserByUsername(tx, username), {
     readOnly: true,
   });
   const ok = await verifyPassword(input.password, row?.passwordHash ?? DUMMY_HASH);

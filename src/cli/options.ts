@@ -2,7 +2,26 @@
 import { InvalidArgumentError } from "commander";
 import type { DatabaseConfig, ToolConfig } from "../config.ts";
 import { citiesOf } from "../cities/region.config.ts";
+import { isText, TEXT_PROBLEM } from "../shared/text.ts";
 import { UsageError } from "./errors.ts";
+
+/**
+ * Parser of a flag that takes text: the text rule (src/shared/text.ts), else a UsageError (exit
+ * 2) naming the flag. Not commander's InvalidArgumentError, whose message would echo the value,
+ * control characters and all, to the terminal. `multiline` allows tabs and line breaks (SQL).
+ */
+export function textArg(flag: string, options: { multiline?: boolean } = {}) {
+  return (value: string): string => {
+    if (!isText(value, options)) throw new UsageError(`${flag} ${TEXT_PROBLEM}.`);
+    return value;
+  };
+}
+
+/** textArg for a repeatable flag: collects the values in order. */
+export function collectText(flag: string, options: { multiline?: boolean } = {}) {
+  const parse = textArg(flag, options);
+  return (value: string, previous: string[] = []): string[] => [...previous, parse(value)];
+}
 
 export function intArg(min: number, max: number) {
   return (value: string): number => {
@@ -45,11 +64,6 @@ export function parseInstant(value: string): Date {
     );
   }
   return d;
-}
-
-/** Commander collector for repeatable flags. */
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }
 
 /** The chosen cities, in the order given, each checked against the configured regions. */

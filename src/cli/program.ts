@@ -7,7 +7,7 @@ import type { MovrContext } from "../shared/context.ts";
 import { describeFailure, EXIT_FAILURE } from "./errors.ts";
 import { writeLine, type CliIo } from "./io.ts";
 import {
-  collect,
+  collectText,
   databaseConfig,
   intArg,
   LOAD_DEFAULTS,
@@ -16,6 +16,7 @@ import {
   parseInstant,
   resolveCities,
   startOfUtcDay,
+  textArg,
 } from "./options.ts";
 
 // Each command imports what it runs when it runs: `movr --help` loads neither the database
@@ -54,7 +55,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   program
     .command("migrate")
     .description("create or upgrade the schema")
-    .option("--url <url>", URL_HELP)
+    .option("--url <url>", URL_HELP, textArg("--url"))
     .action(async (o: { url?: string }) => {
       const { migrate } = await import("../db/migrate.ts");
       await withDatabase(io, o.url, { max: 1 }, async ({ database }) => {
@@ -71,7 +72,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   program
     .command("load")
     .description("create the schema and load generated, deterministic data")
-    .option("--url <url>", URL_HELP)
+    .option("--url <url>", URL_HELP, textArg("--url"))
     .option("--drop", "drop the movr tables (and the migrations ledger) first", false)
     .option("--skip-init", "do not create or upgrade the schema", false)
     .option("--num-users <n>", "users", intArg(0, 50_000_000), LOAD_DEFAULTS.users)
@@ -79,7 +80,11 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option("--num-rides <n>", "rides (active ones included)", intArg(0, 50_000_000), LOAD_DEFAULTS.rides)
     .option("--num-histories <n>", "vehicle location points", intArg(0, 50_000_000), LOAD_DEFAULTS.histories)
     .option("--num-promo-codes <n>", "promo codes", intArg(0, 50_000_000), LOAD_DEFAULTS.promoCodes)
-    .option("--city <city>", "a city to load (repeatable; default: every configured city)", collect)
+    .option(
+      "--city <city>",
+      "a city to load (repeatable; default: every configured city)",
+      collectText("--city"),
+    )
     .option(
       "--seed <n>",
       "random seed: the same seed and --now give the same rows",
@@ -134,7 +139,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   program
     .command("run")
     .description("run the reference workload mix and report throughput and latency every second")
-    .option("--url <url>", URL_HELP)
+    .option("--url <url>", URL_HELP, textArg("--url"))
     .option("--concurrency <n>", "workers, each with its own connection", intArg(1, 1000), 4)
     .option("--duration <d>", "how long: 30s, 5m, 1h30m; 0 runs until Ctrl-C", parseDuration, 0)
     .option(
@@ -144,7 +149,11 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       0,
     )
     .option("--read-percent <p>", "share of iterations that read", numberArg(0, 100), 95)
-    .option("--city <city>", "a city to work in (repeatable; default: every configured city)", collect)
+    .option(
+      "--city <city>",
+      "a city to work in (repeatable; default: every configured city)",
+      collectText("--city"),
+    )
     .option("--follower-reads", "read as of follower_read_timestamp() (CockroachDB only)", false)
     .option("--tolerate-errors", "keep going after unexpected errors", false)
     .addOption(
@@ -195,12 +204,16 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   program
     .command("configure-multi-region")
     .description("make the database multi-region (CockroachDB): regions, GLOBAL and REGIONAL BY ROW tables")
-    .option("--url <url>", URL_HELP)
-    .option("--primary-region <region>", "the primary region (default: the first region of the map)")
+    .option("--url <url>", URL_HELP, textArg("--url"))
+    .option(
+      "--primary-region <region>",
+      "the primary region (default: the first region of the map)",
+      textArg("--primary-region"),
+    )
     .option(
       "--region-city <region=city>",
       "home a city in a region (repeatable; default: the configured map)",
-      collect,
+      collectText("--region-city"),
       [],
     )
     .option(
@@ -209,7 +222,11 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       false,
     )
     .option("--preview", "print the statements and change nothing (works on any database)", false)
-    .option("--database <name>", "the database to configure in --preview (default: the URL's, else movr)")
+    .option(
+      "--database <name>",
+      "the database to configure in --preview (default: the URL's, else movr)",
+      textArg("--database"),
+    )
     .action(
       async (o: {
         url?: string;
@@ -240,9 +257,13 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   program
     .command("demo")
     .description("an in-memory database preloaded with movr data, a SQL shell on it, served on a local port")
-    .option("--host <host>", "address to serve on", "127.0.0.1")
+    .option("--host <host>", "address to serve on", textArg("--host"), "127.0.0.1")
     .option("--port <port>", "port to serve on; 0 picks a free one", intArg(0, 65535), 0)
-    .option("--city <city>", "a city to load (repeatable; default: every configured city)", collect)
+    .option(
+      "--city <city>",
+      "a city to load (repeatable; default: every configured city)",
+      collectText("--city"),
+    )
     .option("--seed <n>", "random seed of the data", intArg(0, 2 ** 31 - 1), 1)
     .option("--now <timestamp>", "end of the generated timeline (default: today 00:00 UTC)", parseInstant)
     .action(async (o: { host: string; port: number; city?: string[]; seed: number; now?: Date }) => {
@@ -265,8 +286,13 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   program
     .command("sql")
     .description("an interactive SQL shell (SHOW TABLES, SHOW CREATE TABLE, multi-line statements, \\q)")
-    .option("--url <url>", URL_HELP)
-    .option("-e, --execute <sql>", "run this statement instead of reading input (repeatable)", collect, [])
+    .option("--url <url>", URL_HELP, textArg("--url"))
+    .option(
+      "-e, --execute <sql>",
+      "run this statement instead of reading input (repeatable)",
+      collectText("--execute", { multiline: true }),
+      [],
+    )
     .action(async (o: { url?: string; execute: string[] }) => {
       const { runSql } = await import("./sql.command.ts");
       await runSql(databaseConfig(io.config, o.url, { max: 1 }), io, o.execute);

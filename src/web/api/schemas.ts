@@ -1,5 +1,6 @@
 // JSON schemas of the API: request shapes (validated) and response shapes (serialized, and
 // published in the OpenAPI document). Inline on purpose, so each route's document stands alone.
+import { TEXT_PATTERN } from "../../shared/text.ts";
 import { VEHICLE_CHOICES } from "../../vehicles/vehicle.service.ts";
 
 const str = { type: "string" } as const;
@@ -9,8 +10,13 @@ const nullableDateTime = { type: ["string", "null"], format: "date-time" } as co
 
 export const uuid = { type: "string", format: "uuid", maxLength: 36 } as const;
 
+/**
+ * A text field: 1 to `maxLength` characters (JSON Schema counts code points) under the text rule
+ * (no control characters or unpaired surrogates: src/shared/text.ts). A stricter `pattern` in
+ * `extra` (usernames, codes: ASCII only) replaces the rule's, which it implies.
+ */
 export function text(maxLength: number, extra: Record<string, unknown> = {}) {
-  return { type: "string", minLength: 1, maxLength, ...extra } as const;
+  return { type: "string", minLength: 1, maxLength, pattern: TEXT_PATTERN, ...extra } as const;
 }
 
 /** Cities as path segments or body fields: only the ones this deployment serves. */

@@ -1,8 +1,9 @@
 // The API's schema compilers. Fastify's default Ajv coerces types everywhere, which would
 // accept `{"lat": "5"}` or `{"name": 123}`; a JSON body must carry the right types, so bodies
 // are checked without coercion. Path and query values are always strings and are coerced.
-import { Ajv, type Options } from "ajv";
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from "ajv";
 import type { FastifySchemaCompiler } from "fastify";
+import { MULTILINE_TEXT_PATTERN, TEXT_PATTERN, TEXT_PROBLEM } from "../../shared/text.ts";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -28,7 +29,24 @@ function makeAjv(options: Options): Ajv {
 const strict = makeAjv({ coerceTypes: false });
 const coercing = makeAjv({ coerceTypes: "array" });
 
+const TEXT_PATTERNS = new Set([TEXT_PATTERN, MULTILINE_TEXT_PATTERN]);
+
+/** The text rule's sentence rather than its regular expression, so messages read the same everywhere. */
+function explain(errors: ErrorObject[]): void {
+  for (const e of errors) {
+    if (e.keyword === "pattern" && TEXT_PATTERNS.has(String(e.params.pattern))) e.message = TEXT_PROBLEM;
+  }
+}
+
 export const apiValidatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
   const ajv = httpPart === "body" ? strict : coercing;
-  return ajv.compile(schema as object);
+  const validate: ValidateFunction = ajv.compile(schema as object);
+  const explained = (data: unknown): boolean => {
+    const ok = validate(data);
+    explained.errors = validate.errors;
+    if (!ok && validate.errors) explain(validate.errors);
+    return ok as boolean;
+  };
+  explained.errors = null as ValidateFunction["errors"];
+  return explained;
 };

@@ -78,7 +78,7 @@ export async function authPages(app: FastifyInstance, { config, ctx, eta }: Page
         keep: { username: f("username") },
       },
       async () => {
-        const result = await login(ctx, { username: f("username").trim(), password: f("password") });
+        const result = await login(ctx, { username: f("username"), password: f("password") });
         // Logging in again replaces the old session rather than leaving it alive.
         if (previous) await logout(ctx, previous);
         setSessionCookie(reply, request, config, result.token);
@@ -106,8 +106,8 @@ export async function authPages(app: FastifyInstance, { config, ctx, eta }: Page
     const input = {
       city: f("city"),
       name: f("name"),
-      email: f("email").trim(),
-      username: f("username").trim(),
+      email: f("email"),
+      username: f("username"),
       password: f("password"),
     };
     const { password: _password, ...keep } = input;

@@ -2,6 +2,7 @@
 // values the user typed when the outcome was an error, so the form comes back filled in.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AppConfig } from "../../config.ts";
+import { isText, truncateText } from "../../shared/text.ts";
 import { clearCookie, cookieOptions, FLASH_COOKIE } from "./page.cookies.ts";
 
 export interface Flash {
@@ -16,9 +17,13 @@ const MAX_VALUE = 300;
 
 function encode(flash: Flash): string {
   const form = flash.form
-    ? Object.fromEntries(Object.entries(flash.form).map(([k, v]) => [k, v.slice(0, MAX_VALUE)]))
+    ? Object.fromEntries(Object.entries(flash.form).map(([k, v]) => [k, truncateText(v, MAX_VALUE)]))
     : undefined;
-  const safe: Flash = { kind: flash.kind, text: flash.text.slice(0, MAX_TEXT), ...(form ? { form } : {}) };
+  const safe: Flash = {
+    kind: flash.kind,
+    text: truncateText(flash.text, MAX_TEXT),
+    ...(form ? { form } : {}),
+  };
   return Buffer.from(JSON.stringify(safe)).toString("base64url");
 }
 
@@ -31,9 +36,12 @@ function decode(value: string): Flash | null {
     if ((kind !== "success" && kind !== "error") || typeof text !== "string") return null;
     const values: Record<string, string> = {};
     if (typeof form === "object" && form !== null) {
-      for (const [k, v] of Object.entries(form)) if (typeof v === "string") values[k] = v.slice(0, MAX_VALUE);
+      for (const [k, v] of Object.entries(form)) {
+        if (typeof v === "string" && isText(v)) values[k] = truncateText(v, MAX_VALUE);
+      }
     }
-    return { kind, text: text.slice(0, MAX_TEXT), form: values };
+    if (!isText(text)) return null;
+    return { kind, text: truncateText(text, MAX_TEXT), form: values };
   } catch {
     return null;
   }

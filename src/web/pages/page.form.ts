@@ -1,31 +1,36 @@
-// Form bodies and query strings arrive as loose objects; pages read them as bounded strings and
-// leave the checks of meaning (cities, UUIDs, lengths) to the services.
+// Form bodies and query strings arrive as loose objects; pages read them as strings, each under
+// the text rule (src/shared/text.ts), and leave the checks of meaning (cities, UUIDs, lengths)
+// to the services.
 import type { FastifyRequest } from "fastify";
-
-/** Far above any field's own limit: the services say what is too long, in a sentence. */
-const MAX_FIELD = 2000;
-
-function textOf(value: unknown): string {
-  const first = Array.isArray(value) ? value[0] : value;
-  return typeof first === "string" ? first.slice(0, MAX_FIELD) : "";
-}
+import { invalid } from "../../shared/errors.ts";
+import { isText, TEXT_PROBLEM } from "../../shared/text.ts";
 
 export type Fields = (name: string) => string;
 
+/**
+ * The fields of a form or query string, every one checked against the text rule at once: a
+ * field breaking it throws DomainError invalid_request naming that field, before the page acts.
+ * Only the first of repeated fields counts; a field that is absent (or not a string) reads as "".
+ */
+function fieldsOf(source: unknown): Fields {
+  const values = new Map<string, string>();
+  if (typeof source === "object" && source !== null) {
+    for (const [name, raw] of Object.entries(source as Record<string, unknown>)) {
+      const first: unknown = Array.isArray(raw) ? raw[0] : raw;
+      if (typeof first !== "string") continue;
+      if (!isText(first) || !isText(name)) throw invalid(isText(name) ? name : "a field name", TEXT_PROBLEM);
+      values.set(name, first);
+    }
+  }
+  return (name) => values.get(name) ?? "";
+}
+
 export function formFields(request: FastifyRequest): Fields {
-  const body = (typeof request.body === "object" && request.body !== null ? request.body : {}) as Record<
-    string,
-    unknown
-  >;
-  return (name) => textOf(body[name]);
+  return fieldsOf(request.body);
 }
 
 export function queryFields(request: FastifyRequest): Fields {
-  const query = (typeof request.query === "object" && request.query !== null ? request.query : {}) as Record<
-    string,
-    unknown
-  >;
-  return (name) => textOf(query[name]);
+  return fieldsOf(request.query);
 }
 
 /** Only a path on this site: never `//evil.example` or `/\evil.example`, which browsers treat as hosts. */
