@@ -75,19 +75,23 @@ export async function login(
   if (characterCount(username) > LIMITS.username) throw BAD_LOGIN();
   const row = await runTransaction(ctx.database, (tx) => findUserByUsername(tx, username), {
     readOnly: true,
+    singleStatement: true,
   });
   const ok = await verifyPassword(input.password, row?.passwordHash ?? DUMMY_HASH);
   if (!row || !ok || row.deactivatedAt || !row.passwordHash) throw BAD_LOGIN();
   const token = newSessionToken(row.city);
   const now = ctx.clock();
   const expiresAt = new Date(now.getTime() + ctx.sessionTtlHours * 3_600_000);
-  await runTransaction(ctx.database, (tx) =>
-    insertSession(tx, {
-      ...sessionKeyOf(token)!,
-      userId: row.id,
-      createdAt: now,
-      expiresAt,
-    }),
+  await runTransaction(
+    ctx.database,
+    (tx) =>
+      insertSession(tx, {
+        ...sessionKeyOf(token)!,
+        userId: row.id,
+        createdAt: now,
+        expiresAt,
+      }),
+    { singleStatement: true },
   );
   return { token, user: toUser(row), expiresAt };
 }
@@ -99,6 +103,7 @@ export async function authenticate(ctx: MovrContext, token: string): Promise<Use
   const now = ctx.clock();
   const row = await runTransaction(ctx.database, (tx) => findSessionUser(tx, key, now), {
     readOnly: true,
+    singleStatement: true,
   });
   return row ? toUser(row) : undefined;
 }
@@ -107,7 +112,7 @@ export async function logout(ctx: MovrContext, token: string): Promise<void> {
   const key = sessionKeyOf(token);
   if (!key) return;
   const now = ctx.clock();
-  await runTransaction(ctx.database, (tx) => revokeSession(tx, key, now));
+  await runTransaction(ctx.database, (tx) => revokeSession(tx, key, now), { singleStatement: true });
 }
 
 /** CSRF token bound to the session: an HMAC, so nothing more is stored. */

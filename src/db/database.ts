@@ -113,6 +113,8 @@ async function openEmbedded(config: DatabaseConfig, inMemory: boolean): Promise<
       },
     );
   }
+  // One statement on its own is then a SERIALIZABLE transaction, as on a server (see below).
+  await client.exec(`SET default_transaction_isolation TO 'serializable'`);
   const db = drizzlePglite(client) as unknown as Db;
   return {
     db,
@@ -133,8 +135,17 @@ async function openEmbedded(config: DatabaseConfig, inMemory: boolean): Promise<
   };
 }
 
+/**
+ * Sent at connection start-up (no extra round trip): every statement that runs on its own is a
+ * SERIALIZABLE transaction, so single-statement reads and writes need no BEGIN/COMMIT
+ * (runTransaction's `singleStatement`). CockroachDB's default already; PostgreSQL's is READ COMMITTED.
+ */
+export const SERIALIZABLE_BY_DEFAULT = "-c default_transaction_isolation=serializable";
+
 interface ParsedServerUrl {
   connectionString: string;
+  /** The start-up `options`: the URL's own, then SERIALIZABLE_BY_DEFAULT. */
+  options: string;
   ssl: ConnectionOptions | false;
   host: string;
   forcedCockroach: boolean;
@@ -164,7 +175,8 @@ export function parseServerUrl(raw: string): ParsedServerUrl {
   if ((cert && !key) || (key && !cert)) {
     throw new DatabaseUnavailableError("sslcert and sslkey must be given together for a client certificate");
   }
-  for (const name of ["sslmode", "sslrootcert", "sslcert", "sslkey"]) params.delete(name);
+  const options = [params.get("options"), SERIALIZABLE_BY_DEFAULT].filter(Boolean).join(" ");
+  for (const name of ["sslmode", "sslrootcert", "sslcert", "sslkey", "options"]) params.delete(name);
   let ssl: ConnectionOptions | false;
   switch (mode) {
     case "disable":
@@ -186,7 +198,13 @@ export function parseServerUrl(raw: string): ParsedServerUrl {
         `sslmode "${mode}" is not one of disable, allow, prefer, require, verify-ca, verify-full`,
       );
   }
-  return { connectionString: u.toString(), ssl, host: `${u.hostname}:${u.port || "5432"}`, forcedCockroach };
+  return {
+    connectionString: u.toString(),
+    options,
+    ssl,
+    host: `${u.hostname}:${u.port || "5432"}`,
+    forcedCockroach,
+  };
 }
 
 async function openServer(config: DatabaseConfig, raw: string): Promise<Database> {
@@ -194,6 +212,7 @@ async function openServer(config: DatabaseConfig, raw: string): Promise<Database
   const connectTimeoutMs = config.pool.connectTimeoutMs;
   const pool = new pg.Pool({
     connectionString: parsed.connectionString,
+    options: parsed.options,
     ssl: parsed.ssl,
     max: config.pool.max,
     idleTimeoutMillis: config.pool.idleTimeoutMs,

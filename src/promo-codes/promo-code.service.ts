@@ -75,7 +75,10 @@ export async function createPromoCode(
     expirationTime: input.expiresAt ?? null,
     rules: input.rules ?? { type: "percent_discount", value: `${pct}%` },
   };
-  return toPromoCode(await runTransaction(ctx.database, (tx) => insertPromoCode(tx, row)), 0);
+  return toPromoCode(
+    await runTransaction(ctx.database, (tx) => insertPromoCode(tx, row), { singleStatement: true }),
+    0,
+  );
 }
 
 export async function listPromoCodes(ctx: MovrContext, limit = 100): Promise<PromoCode[]> {
@@ -83,6 +86,7 @@ export async function listPromoCodes(ctx: MovrContext, limit = 100): Promise<Pro
   const now = ctx.clock();
   const rows = await runTransaction(ctx.database, (tx) => listUnexpiredPromoCodes(tx, now, limit), {
     readOnly: true,
+    singleStatement: true,
   });
   return rows.map((r) => toPromoCode(r.promo, r.timesApplied));
 }
@@ -120,6 +124,7 @@ export async function listUserPromoCodes(
   requireUuid("userId", userId);
   const rows = await runTransaction(ctx.database, (tx) => listCodesOfUser(tx, city, userId), {
     readOnly: true,
+    singleStatement: true,
   });
   return rows.map(({ applied, promo, timesApplied }) => ({
     ...toPromoCode(promo, timesApplied),

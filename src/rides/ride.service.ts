@@ -224,6 +224,7 @@ export async function listMyRides(
     (tx) => listRidesOfRider(tx, city, riderId, limit + 1, after),
     {
       readOnly: true,
+      singleStatement: true,
     },
   );
   const page = rows.slice(0, limit);
@@ -242,6 +243,7 @@ export async function getActiveRide(
   requireUuid("riderId", riderId);
   const row = await runTransaction(ctx.database, (tx) => findActiveRideOfRider(tx, riderCity, riderId), {
     readOnly: true,
+    singleStatement: true,
   });
   return row ? toRide(row) : null;
 }
@@ -252,6 +254,7 @@ export async function listActiveRides(ctx: MovrContext, city: string, limit = 10
   requireIntInRange("limit", limit, 1, 1000);
   const rows = await runTransaction(ctx.database, (tx) => listActiveRideRows(tx, city, limit), {
     readOnly: true,
+    singleStatement: true,
   });
   return rows.map(toRide);
 }

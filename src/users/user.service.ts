@@ -79,13 +79,16 @@ export async function addUser(ctx: MovrContext, input: NewUser): Promise<User> {
     email,
     passwordHash: input.passwordHash ?? null,
   };
-  return toUser(await runTransaction(ctx.database, (tx) => insertUser(tx, row)));
+  return toUser(await runTransaction(ctx.database, (tx) => insertUser(tx, row), { singleStatement: true }));
 }
 
 export async function getUser(ctx: MovrContext, city: string, id: string): Promise<User> {
   requireCity(ctx.cities, city);
   requireUuid("userId", id);
-  const row = await runTransaction(ctx.database, (tx) => findUser(tx, city, id), { readOnly: true });
+  const row = await runTransaction(ctx.database, (tx) => findUser(tx, city, id), {
+    readOnly: true,
+    singleStatement: true,
+  });
   if (!row) throw notFound("That user");
   return toUser(row);
 }
@@ -95,6 +98,7 @@ export async function getUsersOfCity(ctx: MovrContext, city: string, limit = 25)
   requireIntInRange("limit", limit, 1, 1000);
   const rows = await runTransaction(ctx.database, (tx) => listUsersOfCity(tx, city, limit), {
     readOnly: true,
+    singleStatement: true,
   });
   return rows.map(toUser);
 }

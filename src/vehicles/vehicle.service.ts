@@ -103,7 +103,10 @@ export async function addVehicle(ctx: MovrContext, input: NewVehicle): Promise<V
 export async function getVehicle(ctx: MovrContext, city: string, id: string): Promise<Vehicle> {
   requireCity(ctx.cities, city);
   requireUuid("vehicleId", id);
-  const row = await runTransaction(ctx.database, (tx) => findVehicle(tx, city, id), { readOnly: true });
+  const row = await runTransaction(ctx.database, (tx) => findVehicle(tx, city, id), {
+    readOnly: true,
+    singleStatement: true,
+  });
   if (!row) throw notFound("That vehicle");
   return toVehicle(row);
 }
@@ -133,7 +136,7 @@ export async function listVehicles(ctx: MovrContext, q: VehicleQuery): Promise<V
   const rows = await runTransaction(
     ctx.database,
     (tx) => listVehicleRows(tx, { city, status, type, afterId, limit: limit + 1 }),
-    { readOnly: true, followerReads: q.followerReads ?? false },
+    { readOnly: true, singleStatement: true, followerReads: q.followerReads ?? false },
   );
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
@@ -152,6 +155,7 @@ export async function listOwnerVehicles(
   requireUuid("ownerId", ownerId);
   const rows = await runTransaction(ctx.database, (tx) => listVehiclesOfOwner(tx, ownerCity, ownerId), {
     readOnly: true,
+    singleStatement: true,
   });
   return rows.map(toVehicle);
 }
