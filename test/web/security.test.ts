@@ -205,6 +205,18 @@ describe.each(TARGETS)("sessions and CSRF on $name", (target) => {
 
 describe("unavailable database", () => {
   /** A database handle around a Drizzle instance that fails in a chosen way. */
+  /**
+   * A Drizzle database whose every statement fails with `error()`, in a transaction or on its own:
+   * any builder call returns the same object, and awaiting it rejects.
+   */
+  function failingDb(error: () => Error): Db {
+    const db: Db = new Proxy({} as Db, {
+      get: (_target, prop) =>
+        prop === "then" ? (_resolve: unknown, reject: (e: Error) => void) => reject(error()) : () => db,
+    });
+    return db;
+  }
+
   async function withDb(db: Db, maxTxAttempts = 10) {
     const fake: Database = {
       db,
@@ -248,15 +260,13 @@ describe("unavailable database", () => {
 
   it("a transaction that keeps conflicting gives 503 unavailable once retries are exhausted", async () => {
     let attempts = 0;
-    const conflicting = {
-      transaction: async () => {
-        attempts++;
-        throw Object.assign(
-          new Error("could not serialize access due to read/write dependencies among transactions"),
-          { code: "40001" },
-        );
-      },
-    } as unknown as Db;
+    const conflicting = failingDb(() => {
+      attempts++;
+      return Object.assign(
+        new Error("could not serialize access due to read/write dependencies among transactions"),
+        { code: "40001" },
+      );
+    });
     const { app, close } = await withDb(conflicting, 3);
     try {
       const res = await app.inject({ method: "GET", url: `${API}/promo-codes` });
@@ -270,12 +280,10 @@ describe("unavailable database", () => {
   });
 
   it("an unexpected driver error gives a bare 500 without SQL or stack", async () => {
-    const broken = {
-      transaction: async () => {
-        const err = new Error('relation "vehicles" does not exist: SELECT * FROM vehicles WHERE city = $1');
-        throw Object.assign(err, { code: "42P01" });
-      },
-    } as unknown as Db;
+    const broken = failingDb(() => {
+      const err = new Error('relation "vehicles" does not exist: SELECT * FROM vehicles WHERE city = $1');
+      return Object.assign(err, { code: "42P01" });
+    });
     const { app, close } = await withDb(broken);
     try {
       const error = expectSafe5xx(
