@@ -56,6 +56,8 @@ export interface AppConfig {
   demoData: boolean;
   loginRateLimitPerMinute: number;
   bodyLimitBytes: number;
+  /** On SIGTERM/SIGINT, the longest wait in ms for requests in flight before exiting. */
+  shutdownGraceMs: number;
 }
 
 export interface MetricsConfig {
@@ -102,6 +104,7 @@ const EnvSchema = z.object({
   MOVR_TX_MAX_ATTEMPTS: intFrom(1, 100).default(10),
   LOGIN_RATE_LIMIT_PER_MINUTE: intFrom(1, 10_000).default(10),
   BODY_LIMIT_BYTES: intFrom(1024, 10_485_760).default(65_536),
+  SHUTDOWN_GRACE_MS: intFrom(0, 600_000).default(10_000),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -167,6 +170,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     demoData: e.MOVR_DEMO_DATA ?? embedded,
     loginRateLimitPerMinute: e.LOGIN_RATE_LIMIT_PER_MINUTE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
 }
 

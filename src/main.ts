@@ -9,6 +9,7 @@ import { migrate } from "./db/migrate.ts";
 import { createLogger } from "./logging/logger.ts";
 import { createMetrics } from "./metrics/metrics.registry.ts";
 import { buildApp } from "./web/app.ts";
+import { shutdownGracefully } from "./web/shutdown.ts";
 import { ensureDemoData } from "./workload/demo-data.ts";
 
 async function main(): Promise<void> {
@@ -33,9 +34,8 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, "shutting down");
-    await app.close();
-    await database.close();
+    app.log.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down");
+    await shutdownGracefully({ app, database, graceMs: config.shutdownGraceMs });
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));

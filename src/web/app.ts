@@ -17,6 +17,7 @@ import { authPlugin } from "./auth.plugin.ts";
 import { sendHttpError, toHttpError } from "./errors.ts";
 import { metricsPlugin } from "./metrics.plugin.ts";
 import { pageRoutes } from "./pages/pages.routes.ts";
+import { drainingHooks } from "./shutdown.ts";
 
 export interface AppDeps {
   config: AppConfig;
@@ -47,7 +48,8 @@ export async function buildApp({
       return typeof given === "string" && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false } },
-    return503OnClosing: true,
+    // While draining, our own hook answers in the contract's shape (see shutdown.ts).
+    return503OnClosing: false,
     // Router errors (bad percent-encoding, over-long path segments) bypass setErrorHandler.
     frameworkErrors: (err, request, reply) => sendHttpError(err, request, reply),
   });
@@ -55,6 +57,7 @@ export async function buildApp({
   const appMetrics = metrics ?? createMetrics();
   appMetrics.watchDatabase(ctx.database);
   await app.register(metricsPlugin, { metrics: appMetrics, config: config.metrics });
+  drainingHooks(app);
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
   await app.register(rateLimit, { global: false });
