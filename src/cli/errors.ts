@@ -30,6 +30,21 @@ function firstLine(text: string): string {
   return (text.split("\n").find((l) => l.trim() !== "") ?? "").trim();
 }
 
+/**
+ * The driver's error under Drizzle's wrapper: DrizzleQueryError's message is "Failed query:
+ * <the SQL text>", which a user must never see; the driver's message (and SQLSTATE) is its cause.
+ */
+function driverError(err: unknown): unknown {
+  let e = err;
+  for (let depth = 0; depth < 5; depth++) {
+    const message = (e as { message?: unknown } | null)?.message;
+    const cause = (e as { cause?: unknown } | null)?.cause;
+    if (typeof message !== "string" || !message.startsWith("Failed query") || !cause) break;
+    e = cause;
+  }
+  return e;
+}
+
 /** The line to print (without the "movr: " prefix) and the exit code for an error. */
 export function describeFailure(err: unknown): { message: string; exitCode: number } {
   if (err instanceof CommanderError) {
@@ -53,6 +68,6 @@ export function describeFailure(err: unknown): { message: string; exitCode: numb
     };
   }
   const state = sqlState(err);
-  const text = firstLine(describeError(err));
+  const text = firstLine(describeError(driverError(err)));
   return { message: state ? `${text} (SQLSTATE ${state})` : text, exitCode: EXIT_FAILURE };
 }

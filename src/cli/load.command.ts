@@ -9,10 +9,12 @@ import {
   DEFAULT_BATCH_SIZE,
   dropMovrTables,
   LOAD_TABLES,
+  LoadClashError,
   loadData,
   type LoadTable,
 } from "../workload/load.service.ts";
-import { UsageError } from "./errors.ts";
+import { sqlState } from "../db/sql-errors.ts";
+import { CliError, UsageError } from "./errors.ts";
 import { fmtInt, fmtSeconds, writeLine, type OutStream } from "./io.ts";
 import { createProgress } from "./progress.ts";
 
@@ -55,6 +57,34 @@ export function checkSizes(
   need(o.histories, o.rides, "Location histories", "--num-rides");
 }
 
+const AGAIN =
+  "Repeat the first load's sizes, --seed, --now and cities to resume it, or add --drop to start over.";
+
+/**
+ * A load whose rows clash with rows already in the database, or that finds no tables
+ * (--skip-init), as one sentence saying what to do; other errors unchanged. Integrity violations (23xxx) that get past loadData's check (rows
+ * written meanwhile by another client) are the same case, and never show the SQL.
+ */
+function explainClash(err: unknown, where: string): unknown {
+  if (err instanceof LoadClashError) {
+    return new CliError(
+      `${where} already has movr rows from another load: ${err.message}. Nothing was loaded. ${AGAIN}`,
+    );
+  }
+  const state = sqlState(err);
+  if (state === "42P01") {
+    return new CliError(
+      `The movr tables are missing in ${where}; run "movr load" without --skip-init (or "movr migrate") first.`,
+    );
+  }
+  if (state?.startsWith("23")) {
+    return new CliError(
+      `${where} has rows this load's rows clash with (SQLSTATE ${state}); the batches loaded before stay. ${AGAIN}`,
+    );
+  }
+  return err;
+}
+
 export async function runLoad(
   ctx: MovrContext,
   o: LoadCommandOptions,
@@ -88,26 +118,31 @@ export async function runLoad(
   };
   let current: LoadTable | undefined;
   const loadStarted = performance.now();
-  const result = await loadData(
-    ctx,
-    {
-      cities: o.cities,
-      users: o.users,
-      vehicles: o.vehicles,
-      rides: o.rides,
-      histories: o.histories,
-      promoCodes: o.promoCodes,
-      seed: o.seed,
-      now: o.now,
-      batchSize: o.batchSize ?? DEFAULT_BATCH_SIZE,
-      concurrency: o.concurrency ?? 1,
-    },
-    (p) => {
-      if (current !== undefined && current !== p.table) progress.finish(current, generated[current]);
-      current = p.table;
-      progress.update(p.table, p.done, p.total);
-    },
-  );
+  let result: Awaited<ReturnType<typeof loadData>>;
+  try {
+    result = await loadData(
+      ctx,
+      {
+        cities: o.cities,
+        users: o.users,
+        vehicles: o.vehicles,
+        rides: o.rides,
+        histories: o.histories,
+        promoCodes: o.promoCodes,
+        seed: o.seed,
+        now: o.now,
+        batchSize: o.batchSize ?? DEFAULT_BATCH_SIZE,
+        concurrency: o.concurrency ?? 1,
+      },
+      (p) => {
+        if (current !== undefined && current !== p.table) progress.finish(current, generated[current]);
+        current = p.table;
+        progress.update(p.table, p.done, p.total);
+      },
+    );
+  } catch (err) {
+    throw explainClash(err, database.description);
+  }
   if (current !== undefined) progress.finish(current, generated[current]);
   const loadMs = performance.now() - loadStarted;
   const generatedRows = Object.values(generated).reduce((a, b) => a + b, 0);

@@ -22,37 +22,41 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-let config: ToolConfig;
-try {
-  config = loadToolConfig();
-} catch (err) {
-  const failure = describeFailure(err);
-  process.stderr.write(`movr: ${failure.message}\n`);
-  flushAndExit(failure.exitCode);
-  throw err; // unreachable: flushAndExit exits; keeps `config` definitely assigned
+/** Runs the command with the configuration from the environment; resolves to the exit code. */
+async function main(): Promise<number> {
+  let config: ToolConfig;
+  try {
+    config = loadToolConfig();
+  } catch (err) {
+    // A bad environment value: one line naming the variable, exit 2, whatever the command.
+    const failure = describeFailure(err);
+    process.stderr.write(`movr: ${failure.message}\n`);
+    return failure.exitCode;
+  }
+
+  const handlers = new Set<() => void>();
+  let interrupts = 0;
+  process.on("SIGINT", () => {
+    interrupts++;
+    // A second Ctrl-C, or one with nobody listening, stops at once.
+    if (interrupts > 1 || handlers.size === 0) {
+      process.stderr.write("\n");
+      process.exit(130);
+    }
+    for (const h of handlers) h();
+  });
+
+  const io: CliIo = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    config,
+    onInterrupt(handler) {
+      handlers.add(handler);
+      return () => handlers.delete(handler);
+    },
+  };
+  return runCli(process.argv.slice(2), io);
 }
 
-const handlers = new Set<() => void>();
-let interrupts = 0;
-process.on("SIGINT", () => {
-  interrupts++;
-  // A second Ctrl-C, or one with nobody listening, stops at once.
-  if (interrupts > 1 || handlers.size === 0) {
-    process.stderr.write("\n");
-    process.exit(130);
-  }
-  for (const h of handlers) h();
-});
-
-const io: CliIo = {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  stdin: process.stdin,
-  config,
-  onInterrupt(handler) {
-    handlers.add(handler);
-    return () => handlers.delete(handler);
-  },
-};
-
-flushAndExit(await runCli(process.argv.slice(2), io));
+flushAndExit(await main());

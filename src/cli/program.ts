@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { citiesOf } from "../cities/region.config.ts";
 import type { Database } from "../db/database.ts";
 import type { MovrContext } from "../shared/context.ts";
-import { describeFailure, EXIT_FAILURE } from "./errors.ts";
+import { describeFailure, EXIT_FAILURE, UsageError } from "./errors.ts";
 import { writeLine, type CliIo } from "./io.ts";
 import {
   collectText,
@@ -269,7 +269,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .action(async (o: { host: string; port: number; city?: string[]; seed: number; now?: Date }) => {
       const cities = resolveCities(io.config, o.city);
       const { runDemo } = await import("./demo.command.ts");
-      await runDemo(
+      const summary = await runDemo(
         io.config.database,
         {
           cities,
@@ -281,6 +281,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         },
         io,
       );
+      if (summary.stoppedOnError) setExitCode(EXIT_FAILURE);
     });
 
   program
@@ -295,10 +296,27 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     )
     .action(async (o: { url?: string; execute: string[] }) => {
       const { runSql } = await import("./sql.command.ts");
-      await runSql(databaseConfig(io.config, o.url, { max: 1 }), io, o.execute);
+      const summary = await runSql(databaseConfig(io.config, o.url, { max: 1 }), io, o.execute);
+      // A failed statement of a script (-e, piped input) ends it and the exit code says so.
+      if (summary.stoppedOnError) setExitCode(EXIT_FAILURE);
     });
 
   return program;
+}
+
+/**
+ * Commander answers `movr` (no command) and `movr help <unknown>` with its whole help on stderr
+ * and exit 1; a misuse is one line and exit 2 (README "Errors"), so those two are caught first.
+ */
+function checkCommand(program: Command, argv: string[]): void {
+  const names = program.commands.map((c) => c.name());
+  const [first, second] = argv;
+  if (first === undefined) {
+    throw new UsageError(`a command is required: ${names.join(", ")} (see movr --help)`);
+  }
+  if (first === "help" && second !== undefined && !second.startsWith("-") && !names.includes(second)) {
+    throw new UsageError(`unknown command '${second}'; the commands are ${names.join(", ")}`);
+  }
 }
 
 /** Runs the command line; resolves to the exit code. Never throws. */
@@ -308,6 +326,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     exitCode = code;
   });
   try {
+    checkCommand(program, argv);
     await program.parseAsync(argv, { from: "user" });
     return exitCode;
   } catch (err) {

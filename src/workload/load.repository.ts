@@ -57,3 +57,81 @@ export async function dropTables(database: Database, names: readonly string[]): 
     await database.exec(`DROP TABLE IF EXISTS ${name} CASCADE`);
   }
 }
+
+/** An active ride a load is about to insert: its key, its vehicle and its rider. */
+export interface ActiveRideKey {
+  city: string;
+  id: string;
+  vehicleCity: string;
+  vehicleId: string;
+  riderId: string;
+}
+
+/** A vehicle a load is about to insert: its key and its owner. */
+export interface VehicleKey {
+  city: string;
+  id: string;
+  ownerId: string;
+}
+
+const CHECK_BATCH = 5000;
+
+/**
+ * How many rows a load generated would contradict rows already in the database, where
+ * `INSERT ... ON CONFLICT DO NOTHING` would not simply leave an equal row alone:
+ * - an active ride not there yet whose vehicle or rider already has an active ride (the partial
+ *   unique indexes of migration 0002: the ride would be skipped and its location points orphaned),
+ *   or whose vehicle is there with a status other than `in_use` (migration 0003's rule);
+ * - an active ride whose key is there for another vehicle or rider (its new vehicle would be
+ *   `in_use` without it);
+ * - a new vehicle whose owner is there and not flagged `is_owner`.
+ * Checked 5,000 rows per statement, one array parameter per column.
+ */
+export async function countLoadClashes(
+  database: Database,
+  planned: { activeRides: readonly ActiveRideKey[]; vehicles: readonly VehicleKey[] },
+): Promise<number> {
+  let clashes = 0;
+  const count = async (sql: string, params: unknown[]) => {
+    const { rows } = await database.query<{ n: string | number }>(sql, params);
+    clashes += Number(rows[0]?.n ?? 0);
+  };
+  for (let start = 0; start < planned.activeRides.length; start += CHECK_BATCH) {
+    const batch = planned.activeRides.slice(start, start + CHECK_BATCH);
+    await count(
+      `SELECT count(*) AS n
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+              AS g(city, id, vehicle_city, vehicle_id, rider_id)
+        WHERE CASE WHEN EXISTS (SELECT 1 FROM rides r WHERE r.city = g.city AND r.id = g.id::uuid)
+              THEN NOT EXISTS (SELECT 1 FROM rides r
+                                WHERE r.city = g.city AND r.id = g.id::uuid AND r.vehicle_city = g.vehicle_city
+                                  AND r.vehicle_id = g.vehicle_id::uuid AND r.rider_id = g.rider_id::uuid)
+              ELSE EXISTS (SELECT 1 FROM rides r
+                            WHERE r.vehicle_city = g.vehicle_city AND r.vehicle_id = g.vehicle_id::uuid
+                              AND r.end_time IS NULL)
+                OR EXISTS (SELECT 1 FROM rides r
+                            WHERE r.city = g.city AND r.rider_id = g.rider_id::uuid AND r.end_time IS NULL)
+                OR EXISTS (SELECT 1 FROM vehicles v
+                            WHERE v.city = g.vehicle_city AND v.id = g.vehicle_id::uuid AND v.status <> 'in_use')
+              END`,
+      [
+        batch.map((r) => r.city),
+        batch.map((r) => r.id),
+        batch.map((r) => r.vehicleCity),
+        batch.map((r) => r.vehicleId),
+        batch.map((r) => r.riderId),
+      ],
+    );
+  }
+  for (let start = 0; start < planned.vehicles.length; start += CHECK_BATCH) {
+    const batch = planned.vehicles.slice(start, start + CHECK_BATCH);
+    await count(
+      `SELECT count(*) AS n
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS g(city, id, owner_id)
+        WHERE NOT EXISTS (SELECT 1 FROM vehicles v WHERE v.city = g.city AND v.id = g.id::uuid)
+          AND EXISTS (SELECT 1 FROM users u WHERE u.city = g.city AND u.id = g.owner_id::uuid AND NOT u.is_owner)`,
+      [batch.map((v) => v.city), batch.map((v) => v.id), batch.map((v) => v.ownerId)],
+    );
+  }
+  return clashes;
+}

@@ -12,7 +12,7 @@ import { requireCity } from "../shared/validation.ts";
 import { users } from "../users/user.table.ts";
 import { vehicles } from "../vehicles/vehicle.table.ts";
 import { generate, type GenerateOptions } from "./generate.ts";
-import { dropTables, insertRows } from "./load.repository.ts";
+import { countLoadClashes, dropTables, insertRows } from "./load.repository.ts";
 
 export const LOAD_TABLES = [
   "users",
@@ -43,6 +43,26 @@ export interface LoadOptions extends GenerateOptions {
   concurrency?: number;
 }
 
+/**
+ * The database holds rows this load's rows cannot be added beside (another load's sizes, seed,
+ * `now` or cities, or rides the app or `movr run` started): nothing was written.
+ */
+export class LoadClashError extends Error {
+  override name = "LoadClashError";
+  constructor(readonly clashes: number) {
+    super(
+      `${clashes} of the rows this load generates contradict rows there (a second active ride for a vehicle or rider, a ride or owner that is another load's)`,
+    );
+  }
+}
+
+/**
+ * Inserts the generated rows, parents first. Rows already there (same key) are left as they
+ * are, so a load can be resumed or repeated. Before writing anything, refuses with
+ * LoadClashError when new rows would clash with rows already there (see
+ * countLoadClashes): rows a different load made, which a partial load on top of would
+ * break (foreign keys of the skipped rides' location points, vehicle status).
+ */
 export async function loadData(
   ctx: MovrContext,
   options: LoadOptions,
@@ -50,6 +70,11 @@ export async function loadData(
 ): Promise<LoadResult> {
   options.cities.forEach((c) => requireCity(ctx.cities, c));
   const data = generate(options);
+  const clashes = await countLoadClashes(ctx.database, {
+    activeRides: data.rides.filter((r) => r.endTime === null),
+    vehicles: data.vehicles,
+  });
+  if (clashes > 0) throw new LoadClashError(clashes);
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const inserted = Object.fromEntries(LOAD_TABLES.map((t) => [t, 0])) as Record<LoadTable, number>;

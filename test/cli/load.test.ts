@@ -2,7 +2,7 @@
 // same seed (and timeline end) gives the same rows.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFERENCE_CITIES } from "../../src/cities/region.config.ts";
-import { UsageError } from "../../src/cli/errors.ts";
+import { CliError, UsageError } from "../../src/cli/errors.ts";
 import { checkSizes, runLoad, type LoadCommandOptions } from "../../src/cli/load.command.ts";
 import type { Database } from "../../src/db/database.ts";
 import type { MovrContext } from "../../src/shared/context.ts";
@@ -172,6 +172,36 @@ describe.each(TARGETS)("movr load on $name", (target) => {
       });
     }
     expect(await contentHash(database)).toBe(bulk);
+  });
+
+  it("a load with other sizes on top: refused before writing when its rows clash, else added beside", async () => {
+    const before = await contentHash(database);
+    // One more user shifts what follows: one new active ride lands on a rider or vehicle already there.
+    const clash = runLoad(ctx, { ...OPTIONS, users: 23 }, new Capture());
+    await expect(clash).rejects.toThrow(CliError);
+    await expect(clash).rejects.toThrow(
+      /^.+ already has movr rows from another load: \d+ of the rows this load generates contradict rows there \(a second active ride for a vehicle or rider, a ride or owner that is another load's\)\. Nothing was loaded\. Repeat the first load's sizes, --seed, --now and cities to resume it, or add --drop to start over\.$/,
+    );
+    expect(await contentHash(database)).toBe(before);
+
+    // The case: default sizes on a database loaded with others (seed 7: a generated
+    // active ride's key is already there, for another vehicle). Refused the same way.
+    await expect(
+      runLoad(
+        ctx,
+        { ...OPTIONS, users: 50, vehicles: 15, rides: 500, histories: 1000, promoCodes: 1000 },
+        new Capture(),
+      ),
+    ).rejects.toThrow(/already has movr rows from another load: \d+ of the rows/);
+    expect(await contentHash(database)).toBe(before);
+
+    // Rows that contradict nothing are added beside what is there; every rule still holds.
+    const beside = await runLoad(ctx, { ...OPTIONS, users: 21, vehicles: 10, rides: 60 }, new Capture());
+    expect(beside.rows).toBeGreaterThan(0);
+    expect(beside.skipped).toBeGreaterThan(0);
+    for (const [what, sql] of Object.entries(ORPHANS)) {
+      expect(await count(database, sql), what).toBe(0);
+    }
   });
 
   it("refuses --drop together with --skip-init", async () => {

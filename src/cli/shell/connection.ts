@@ -1,6 +1,7 @@
 // One session for the shell: a single connection (so BEGIN, SET and temporary tables carry over
 // from one statement to the next), with every value as the server's text.
 import type { PGlite } from "@electric-sql/pglite";
+import net from "node:net";
 import pg from "pg";
 import { parseServerUrl } from "../../db/database.ts";
 import type { Dialect } from "../../db/database.ts";
@@ -19,6 +20,12 @@ export interface ShellConnection {
   run(sql: string): Promise<ShellResult>;
   /** A parameterized catalog query, rows as objects of text. */
   select(sql: string, params?: unknown[]): Promise<Record<string, string | null>[]>;
+  /**
+   * Asks the server to cancel the statement running now (Ctrl-C in the shell); the statement
+   * then fails with 57014. Undefined where no statement can be cancelled (embedded PGlite runs
+   * in this process and cannot be interrupted).
+   */
+  cancel?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,8 +65,35 @@ export async function openPgShell(url: string, description?: string): Promise<Sh
         Object.fromEntries(Object.entries(row).map(([k, v]) => [k, asText(v)])),
       );
     },
+    cancel: () => sendCancelRequest(client),
     close: () => client.end(),
   };
+}
+
+/**
+ * The wire protocol's CancelRequest, on a new connection to the session's server: length 16,
+ * code 80877102, then the backend's process ID and secret key from its BackendKeyData message
+ * (PostgreSQL documentation, "Frontend/Backend Protocol", 55.2.8 Canceling Requests in Progress
+ * and 55.7 Message Formats). PostgreSQL and CockroachDB both honour it; the server answers by
+ * closing the connection. Resolves once the request is sent; never rejects.
+ */
+function sendCancelRequest(client: pg.Client): Promise<void> {
+  const { processID, secretKey } = client as unknown as {
+    processID: number | null;
+    secretKey: number | null;
+  };
+  if (processID === null || secretKey === null) return Promise.resolve();
+  const message = Buffer.alloc(16);
+  message.writeInt32BE(16, 0);
+  message.writeInt32BE(80877102, 4);
+  message.writeInt32BE(processID, 8);
+  message.writeInt32BE(secretKey, 12);
+  return new Promise((resolve) => {
+    const socket = net.connect(client.port, client.host, () => socket.end(message));
+    socket.setTimeout(5000, () => socket.destroy());
+    socket.on("error", () => resolve());
+    socket.on("close", () => resolve());
+  });
 }
 
 /** A shell session on an embedded PGlite (single connection by nature). */

@@ -18,6 +18,11 @@ export interface ShellIo {
 export interface ShellSummary {
   statements: number;
   errors: number;
+  /**
+   * True when a statement failed while reading a script (piped stdin or `-e`): the shell stopped
+   * there, as psql does with ON_ERROR_STOP, and the command exits non-zero.
+   */
+  stoppedOnError: boolean;
 }
 
 const HELP = [
@@ -51,6 +56,12 @@ function meta(line: string): { sql?: string; quit?: true; help?: true; unknown?:
   return { unknown: t };
 }
 
+/**
+ * The read-eval-print loop. On a terminal: a prompt, errors do not end the session, Ctrl-C drops
+ * the statement being typed (or cancels the running one), Ctrl-D on an empty line quits. On
+ * piped input or `-e`: no prompt, and the first failed statement stops the script
+ * (`stoppedOnError`), as `psql -v ON_ERROR_STOP=1` does.
+ */
 export async function runShell(conn: ShellConnection, io: ShellIo): Promise<ShellSummary> {
   const interactive = Boolean(io.stdin.isTTY && io.stdout.isTTY);
   const rl = createInterface({
@@ -58,60 +69,107 @@ export async function runShell(conn: ShellConnection, io: ShellIo): Promise<Shel
     output: interactive ? io.stdout : undefined,
     terminal: interactive,
   });
-  const summary: ShellSummary = { statements: 0, errors: 0 };
+  const summary: ShellSummary = { statements: 0, errors: 0, stoppedOnError: false };
+  // Lines are taken as they arrive (so a Ctrl-C applies to exactly what was typed before it);
+  // complete statements and commands wait in `queue` for the one statement running at a time.
+  type Item = { sql: string } | { quit: true } | { help: true } | { unknown: string };
+  const queue: Item[] = [];
   let buffer = "";
+  let running = false;
+  let closed = false;
+  let wake: (() => void) | undefined;
   const prompt = () => {
-    if (!interactive) return;
+    if (!interactive || closed) return;
     rl.setPrompt(buffer.trim() === "" ? "movr> " : "   -> ");
     rl.prompt();
   };
+  rl.on("line", (line) => {
+    const m = buffer.trim() === "" ? meta(line) : undefined;
+    if (m) {
+      queue.push(
+        m.quit ? { quit: true } : m.help ? { help: true } : m.sql ? { sql: m.sql } : { unknown: m.unknown! },
+      );
+    } else {
+      buffer += `${line}\n`;
+      const { statements, rest } = splitStatements(buffer);
+      buffer = rest.trim() === "" ? "" : rest;
+      for (const sql of statements) queue.push({ sql });
+    }
+    if (queue.length === 0 && !running) prompt();
+    wake?.();
+  });
+  rl.on("close", () => {
+    closed = true;
+    // Piped input may end without a final semicolon: run what is left, as psql does. (Ctrl-D on
+    // a terminal quits without running a half-typed statement.)
+    if (!interactive && stripComments(buffer) !== "") queue.push({ sql: buffer.trim() });
+    buffer = "";
+    wake?.();
+  });
   rl.on("SIGINT", () => {
-    // Ctrl-C drops the statement being typed; on an empty line it quits.
-    if (buffer.trim() === "") {
-      rl.close();
+    if (running) {
+      // Ctrl-C during a statement: ask the server to cancel it; the statement's own error
+      // (57014, canceling statement due to user request) follows, and the session goes on.
+      if (conn.cancel) void conn.cancel();
+      else writeLine(io.stderr, "The embedded database cannot cancel a running statement; it goes on.");
       return;
     }
+    // Ctrl-C while typing drops the line and the statement typed so far, as psql does; it
+    // never quits (Ctrl-D or \q do).
+    rl.write(null, { ctrl: true, name: "e" });
+    rl.write(null, { ctrl: true, name: "u" });
     buffer = "";
-    writeLine(io.stdout);
+    writeLine(io.stdout, "^C");
     prompt();
   });
-  const runOne = async (sql: string) => {
+  /** Runs one statement; false when the session must stop (a failed statement of a script). */
+  const runOne = async (sql: string): Promise<boolean> => {
     summary.statements++;
+    running = true;
     try {
       const result = await execute(conn, sql);
       for (const line of renderResult(sql, result)) writeLine(io.stdout, line);
       if (result.fields.length > 0) writeLine(io.stdout);
+      return true;
     } catch (err) {
       summary.errors++;
       writeLine(io.stderr, `ERROR: ${describeFailure(err).message}`);
+      return interactive;
+    } finally {
+      running = false;
     }
+  };
+  /** One queued item; false when the session ends. */
+  const handle = async (item: Item): Promise<boolean> => {
+    if ("quit" in item) return false;
+    if ("help" in item) {
+      for (const h of HELP) writeLine(io.stdout, h);
+      return true;
+    }
+    if ("unknown" in item) {
+      summary.errors++;
+      writeLine(io.stderr, `ERROR: unknown command ${item.unknown} (\\? lists the commands)`);
+      return interactive;
+    }
+    return runOne(item.sql);
   };
 
   prompt();
-  let quit = false;
-  for await (const line of rl) {
-    if (buffer.trim() === "") {
-      const m = meta(line);
-      if (m?.quit) {
-        quit = true;
-        break;
-      }
-      if (m?.help) for (const h of HELP) writeLine(io.stdout, h);
-      if (m?.unknown) writeLine(io.stderr, `ERROR: unknown command ${m.unknown} (\\? lists the commands)`);
-      if (m?.sql) await runOne(m.sql);
-      if (m) {
-        prompt();
-        continue;
-      }
+  for (;;) {
+    const item = queue.shift();
+    if (item === undefined) {
+      if (closed) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+      continue;
     }
-    buffer += `${line}\n`;
-    const { statements, rest } = splitStatements(buffer);
-    buffer = rest.trim() === "" ? "" : rest;
-    for (const sql of statements) await runOne(sql);
-    prompt();
+    if (!(await handle(item))) {
+      summary.stoppedOnError = summary.errors > 0 && !interactive;
+      break;
+    }
+    if (queue.length === 0) prompt();
   }
+  closed = true;
   rl.close();
-  // Piped input may end without a final semicolon: run what is left, as psql does.
-  if (!quit && stripComments(buffer) !== "") await runOne(buffer.trim());
   return summary;
 }
