@@ -18,8 +18,12 @@ function packageRoot(from: string): string {
 
 export interface PoolConfig {
   max: number;
-  idleTimeoutMs: number;
-  maxLifetimeSeconds: number;
+  /** Connections kept open however idle; undefined: the dialect's default (src/db/pool-settings.ts). */
+  min?: number | undefined;
+  /** Undefined: the dialect's default (src/db/pool-settings.ts). */
+  idleTimeoutMs?: number | undefined;
+  /** Undefined: the dialect's default (src/db/pool-settings.ts). */
+  maxLifetimeSeconds?: number | undefined;
   /** Longest wait for a new connection to come up. */
   connectTimeoutMs: number;
   /** Longest wait for a connection from the pool, free or new; then the request answers 503. */
@@ -95,8 +99,9 @@ const EnvSchema = z.object({
   METRICS_HOST: z.string().min(1).optional(),
   MOVR_DEMO_DATA: bool.optional(),
   DB_POOL_MAX: intFrom(1, 1000).default(10),
-  DB_POOL_IDLE_TIMEOUT_MS: intFrom(0, 3_600_000).default(30_000),
-  DB_POOL_MAX_LIFETIME_SECONDS: intFrom(0, 86_400).default(1800),
+  DB_POOL_MIN: intFrom(0, 1000).optional(),
+  DB_POOL_IDLE_TIMEOUT_MS: intFrom(0, 3_600_000).optional(),
+  DB_POOL_MAX_LIFETIME_SECONDS: intFrom(0, 86_400).optional(),
   DB_CONNECT_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
   DB_POOL_ACQUIRE_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
   DB_STATEMENT_TIMEOUT_MS: intFrom(0, 3_600_000).default(0),
@@ -146,6 +151,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       dataDir: path.resolve(e.MOVR_DATA_DIR ?? path.join(PROJECT_ROOT, "data", "movr")),
       pool: {
         max: e.DB_POOL_MAX,
+        min: e.DB_POOL_MIN,
         idleTimeoutMs: e.DB_POOL_IDLE_TIMEOUT_MS,
         maxLifetimeSeconds: e.DB_POOL_MAX_LIFETIME_SECONDS,
         connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,

@@ -8,6 +8,7 @@ import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import pg from "pg";
 import type { DatabaseConfig } from "../config.ts";
+import { poolSettingsFor } from "./pool-settings.ts";
 import { DatabaseUnavailableError } from "../shared/errors.ts";
 import { AMBIGUOUS_COMMIT, describeError, unavailabilityOf } from "./sql-errors.ts";
 
@@ -210,13 +211,22 @@ export function parseServerUrl(raw: string): ParsedServerUrl {
 async function openServer(config: DatabaseConfig, raw: string): Promise<Database> {
   const parsed = parseServerUrl(raw);
   const connectTimeoutMs = config.pool.connectTimeoutMs;
-  const pool = new pg.Pool({
+  // Settings for the dialect the URL names; a postgresql:// URL may turn out to be CockroachDB,
+  // known only once connected (below).
+  let settings = poolSettingsFor(parsed.forcedCockroach ? "cockroachdb" : "postgres", config.pool);
+  const pool: pg.Pool = new pg.Pool({
     connectionString: parsed.connectionString,
     options: parsed.options,
     ssl: parsed.ssl,
     max: config.pool.max,
-    idleTimeoutMillis: config.pool.idleTimeoutMs,
-    maxLifetimeSeconds: config.pool.maxLifetimeSeconds,
+    min: settings.min,
+    idleTimeoutMillis: settings.idleTimeoutMillis,
+    maxLifetimeSeconds: settings.lifetimeSeconds(),
+    // pg-pool reads maxLifetimeSeconds for each new connection right after this hook: a lifetime
+    // of its own per connection (the jitter of src/db/pool-settings.ts).
+    onConnect: () => {
+      pool.options.maxLifetimeSeconds = settings.lifetimeSeconds();
+    },
     // pg-pool's own timer bounds the whole wait for a connection, free or new ("acquire").
     connectionTimeoutMillis: config.pool.acquireTimeoutMs,
     // Each new connection is bounded by the connect timeout on its own.
@@ -242,6 +252,11 @@ async function openServer(config: DatabaseConfig, raw: string): Promise<Database
   }
   const dialect: Dialect =
     parsed.forcedCockroach || /cockroachdb/i.test(version) ? "cockroachdb" : "postgres";
+  if (dialect === "cockroachdb" && !parsed.forcedCockroach) {
+    settings = poolSettingsFor(dialect, config.pool);
+    pool.options.min = settings.min;
+    pool.options.idleTimeoutMillis = settings.idleTimeoutMillis;
+  }
   return {
     db: drizzlePg(pool) as unknown as Db,
     transaction: (fn, mode) => poolTransaction(pool, fn, mode),
