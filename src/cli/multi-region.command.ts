@@ -18,8 +18,10 @@ export interface MultiRegionOptions {
   primaryRegion?: string | undefined;
   /** `region=city` (or `region=city,city`) pairs; none means the configured map. */
   regionCity: string[];
-  /** Take the region names from SHOW REGIONS FROM CLUSTER. */
+  /** With --preview: connect and match the cluster's regions (a connected run always does). */
   fromCluster: boolean;
+  /** Accept guessed matches and fallback homing instead of refusing. */
+  yes?: boolean | undefined;
   preview: boolean;
   /** The database name for --preview without a connection; default: the URL's, else "movr". */
   databaseName?: string | undefined;
@@ -66,15 +68,76 @@ export function buildPlan(
   return { database, primaryRegion, regions };
 }
 
-/** Cluster regions (CockroachDB), matched to the configured map by name. */
-async function clusterRegions(database: Database, configured: RegionMap): Promise<RegionMap> {
+/**
+ * The configured map in the cluster's region names (SHOW REGIONS FROM CLUSTER). Prints each
+ * match, every configured region left unmatched and every city homed by fallback; refuses to
+ * guess (unmatched regions, several candidates, no primary) unless `yes`. The primary region is
+ * --primary-region, else the match of the configured first region.
+ */
+async function clusterPlan(
+  database: Database,
+  configured: RegionMap,
+  o: Pick<MultiRegionOptions, "primaryRegion" | "yes">,
+  stdout: OutStream,
+): Promise<{ regions: RegionMap; primaryRegion: string }> {
   const { rows } = await database.query<{ region: string }>(SHOW_CLUSTER_REGIONS_SQL);
   const names = rows.map((r) => r.region);
   if (names.length === 0)
     throw new CliError(
       "SHOW REGIONS FROM CLUSTER lists no regions: start the nodes with --locality=region=...",
     );
-  return matchClusterRegions(configured, names);
+  const match = matchClusterRegions(configured, names);
+  const guesses: string[] = [];
+  writeLine(stdout, `-- Cluster regions: ${names.join(", ")}.`);
+  for (const m of match.matches) {
+    if (!m.cluster) {
+      writeLine(stdout, `-- Configured region ${m.configured}: no cluster region matches it.`);
+      guesses.push(`${m.configured} matches no cluster region`);
+    } else if (m.candidates.length > 1) {
+      writeLine(
+        stdout,
+        `-- Configured region ${m.configured} -> ${m.cluster} (guessed among ${m.candidates.join(", ")}).`,
+      );
+      guesses.push(`${m.configured} could be ${m.candidates.join(" or ")}`);
+    } else {
+      writeLine(stdout, `-- Configured region ${m.configured} -> ${m.cluster}.`);
+    }
+  }
+  let primaryRegion = match.primaryRegion;
+  if (o.primaryRegion !== undefined) {
+    primaryRegion = matchClusterRegions([{ name: o.primaryRegion, cities: [] }], names).primaryRegion;
+    if (!primaryRegion)
+      throw new CliError(
+        `--primary-region ${o.primaryRegion} is not a cluster region (${names.join(", ")}).`,
+      );
+  } else if (!primaryRegion) {
+    primaryRegion = match.regions[0]?.name;
+    guesses.push(
+      `the first configured region matches no cluster region, so the primary would be ${primaryRegion ?? "none"}`,
+    );
+  }
+  if (!primaryRegion)
+    throw new CliError(
+      "No configured region matches a cluster region: give --region-city with the cluster's names.",
+    );
+  if (match.fallbackCities.length > 0) {
+    writeLine(
+      stdout,
+      `-- Homed in the primary region ${primaryRegion} by fallback: ${match.fallbackCities.join(", ")}.`,
+    );
+  }
+  if (match.unusedClusterRegions.length > 0) {
+    writeLine(
+      stdout,
+      `-- Cluster regions homing no city, not added: ${match.unusedClusterRegions.join(", ")}.`,
+    );
+  }
+  if (guesses.length > 0 && !o.yes) {
+    throw new CliError(
+      `Refusing to guess: ${guesses.join("; ")}. Nothing was changed. Give --region-city region=city with the cluster's region names, or --yes to accept the matches above.`,
+    );
+  }
+  return { regions: match.regions, primaryRegion };
 }
 
 function refuseUnlessCockroach(database: Database, what: string): void {
@@ -107,10 +170,13 @@ export async function runConfigureMultiRegion(
   const database = await open();
   try {
     refuseUnlessCockroach(database, o.fromCluster ? "--from-cluster" : "configure-multi-region");
-    if (o.fromCluster) regions = await clusterRegions(database, regions);
+    // Connected: the cluster's own region names, whatever the configured map calls them.
+    const planned = await clusterPlan(database, regions, o, stdout);
+    regions = planned.regions;
     const { rows } = await database.query<{ name: string }>(CURRENT_DATABASE_SQL);
     const name = o.databaseName ?? rows[0]?.name ?? "movr";
-    const statements = multiRegionStatements(buildPlan(regions, o, name));
+    const plan: MultiRegionPlan = { database: name, primaryRegion: planned.primaryRegion, regions };
+    const statements = multiRegionStatements(plan);
     if (o.preview) {
       writeLine(stdout, "-- Preview: nothing was run. Each statement runs on its own.");
       for (const s of statements) writeLine(stdout, `${s};`);
@@ -128,7 +194,7 @@ export async function runConfigureMultiRegion(
     }
     writeLine(
       stdout,
-      `Configured ${name} for ${regions.length} regions (primary ${buildPlan(regions, o, name).primaryRegion}): ${statements.length} statements.`,
+      `Configured ${name} for ${regions.length} regions (primary ${plan.primaryRegion}): ${statements.length} statements.`,
     );
     return statements;
   } finally {

@@ -222,6 +222,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       false,
     )
     .option("--preview", "print the statements and change nothing (works on any database)", false)
+    .option("--yes", "accept guessed region matches and cities homed by fallback instead of refusing", false)
     .option(
       "--database <name>",
       "the database to configure in --preview (default: the URL's, else movr)",
@@ -234,6 +235,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         regionCity: string[];
         fromCluster: boolean;
         preview: boolean;
+        yes: boolean;
         database?: string;
       }) => {
         const { runConfigureMultiRegion } = await import("./multi-region.command.ts");
@@ -246,6 +248,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
             regionCity: o.regionCity,
             fromCluster: o.fromCluster,
             preview: o.preview,
+            yes: o.yes,
             databaseName: o.database,
           },
           () => openDatabase(databaseConfig(io.config, o.url, { max: 1 })),

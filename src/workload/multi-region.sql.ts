@@ -83,28 +83,111 @@ export function multiRegionStatements(plan: MultiRegionPlan): string[] {
 /** The query that lists the cluster's regions (CockroachDB). */
 export const SHOW_CLUSTER_REGIONS_SQL = "SHOW REGIONS FROM CLUSTER";
 
+const CLOUD_PREFIX = /^(gcp|aws|azure|az)[-_]/;
+const AREAS: Record<string, string> = { us: "us", eu: "europe", europe: "europe", asia: "asia", ap: "asia" };
+const DIRECTION = "(?:north|south)?(?:east|west|central)|north|south|central";
+const AREA = "us|eu|europe|asia|ap|uk|ca|sa|af|me|jp|au|in|kr";
+
 /** Lowercase letters and digits only, without a cloud prefix: "gcp-us-east1" → "useast1". */
 function normalizeRegion(name: string): string {
   return name
     .toLowerCase()
-    .replace(/^(gcp|aws|azure|az)[-_]/, "")
+    .replace(CLOUD_PREFIX, "")
     .replace(/[^a-z0-9]/g, "");
 }
 
 /**
- * Maps configured regions onto the cluster's region names: "us-east" matches "us-east1" and
- * "gcp-us-east1". Configured regions without a match are left out; their cities fall back to the
- * primary region.
+ * Area and direction of a region name in any cloud's spelling, and its number if any:
+ * GCP `us-east1`, `europe-west1`; AWS `us-east-1`, `eu-west-1`; Azure `eastus2`, `westeurope`;
+ * CockroachDB's `gcp-`/`aws-`/`azure-` prefixes; the reference names `us-east`, `us_west`.
  */
-export function matchClusterRegions(configured: RegionMap, cluster: readonly string[]): RegionMap {
-  const result: { name: string; cities: string[] }[] = cluster.map((name) => ({ name, cities: [] }));
-  for (const r of configured) {
-    const want = normalizeRegion(r.name);
-    const exact = result.find((c) => normalizeRegion(c.name) === want);
-    const target = exact ?? result.find((c) => normalizeRegion(c.name).startsWith(want));
-    if (target) pushAll(target.cities, r.cities);
+export function regionShape(name: string): { area: string; direction: string; number: string } | undefined {
+  const n = normalizeRegion(name);
+  const areaFirst = new RegExp(`^(${AREA})(${DIRECTION})(\\d*)$`).exec(n);
+  const directionFirst = new RegExp(`^(${DIRECTION})(${AREA})(\\d*)$`).exec(n);
+  if (areaFirst)
+    return { area: AREAS[areaFirst[1]!] ?? areaFirst[1]!, direction: areaFirst[2]!, number: areaFirst[3]! };
+  if (directionFirst)
+    return {
+      area: AREAS[directionFirst[2]!] ?? directionFirst[2]!,
+      direction: directionFirst[1]!,
+      number: directionFirst[3]!,
+    };
+  return undefined;
+}
+
+export interface RegionMatch {
+  /** The configured region. */
+  configured: string;
+  /** The cluster region its cities go to; undefined when none fits (its cities fall back). */
+  cluster: string | undefined;
+  /** Every cluster region that fits; more than one means the choice was a guess. */
+  candidates: string[];
+}
+
+export interface ClusterMatch {
+  /** Cluster regions with the cities homed in each, in configured order. */
+  regions: RegionMap;
+  matches: RegionMatch[];
+  /** The cluster region the first configured region matched; undefined when it matched none. */
+  primaryRegion: string | undefined;
+  /** Cities of unmatched configured regions: homed in the primary region by the CASE's ELSE. */
+  fallbackCities: string[];
+  /** Cluster regions no configured region matched (not added to the database). */
+  unusedClusterRegions: string[];
+}
+
+/** The cluster regions that fit `configured`: the same name, else the same area and direction. */
+function candidatesFor(configured: string, cluster: readonly string[]): string[] {
+  const exact = cluster.filter((c) => normalizeRegion(c) === normalizeRegion(configured));
+  if (exact.length > 0) return exact;
+  const want = regionShape(configured);
+  if (!want) return [];
+  return cluster
+    .filter((c) => {
+      const got = regionShape(c);
+      return (
+        got !== undefined &&
+        got.area === want.area &&
+        got.direction === want.direction &&
+        (want.number === "" || got.number === want.number)
+      );
+    })
+    .sort((a, b) =>
+      (regionShape(a)?.number ?? "").localeCompare(regionShape(b)?.number ?? "", "en", { numeric: true }),
+    );
+}
+
+/**
+ * Maps configured regions onto the cluster's (SHOW REGIONS FROM CLUSTER) by name: "us-east"
+ * matches GCP "us-east1", AWS "us-east-1" and "aws-us-east-1", Azure "eastus"; "europe-west"
+ * matches "europe-west1", "eu-west-1", "westeurope". Several candidates: the lowest-numbered
+ * (reported as a guess). None: the region's cities fall back to the primary region.
+ */
+export function matchClusterRegions(configured: RegionMap, cluster: readonly string[]): ClusterMatch {
+  const matches = configured.map((r) => {
+    const candidates = candidatesFor(r.name, cluster);
+    return { configured: r.name, cluster: candidates[0], candidates };
+  });
+  const regions: { name: string; cities: string[] }[] = [];
+  const fallbackCities: string[] = [];
+  for (const [i, r] of configured.entries()) {
+    const target = matches[i]!.cluster;
+    if (!target) {
+      pushAll(fallbackCities, r.cities);
+      continue;
+    }
+    const existing = regions.find((x) => x.name === target);
+    if (existing) pushAll(existing.cities, r.cities);
+    else regions.push({ name: target, cities: [...r.cities] });
   }
-  return result;
+  return {
+    regions,
+    matches,
+    primaryRegion: matches[0]?.cluster,
+    fallbackCities,
+    unusedClusterRegions: cluster.filter((c) => !regions.some((r) => r.name === c)),
+  };
 }
 
 /** The database the connection is in. */

@@ -2,9 +2,10 @@
 // changes nothing on PostgreSQL and PGlite.
 import { afterAll, describe, expect, it } from "vitest";
 import { REFERENCE_REGIONS } from "../../src/cities/region.config.ts";
+import { runConfigureMultiRegion, type MultiRegionOptions } from "../../src/cli/multi-region.command.ts";
 import { runCli } from "../../src/cli/program.ts";
 import { databaseConfigFor } from "../../src/config.ts";
-import { openDatabase } from "../../src/db/database.ts";
+import { openDatabase, type Database } from "../../src/db/database.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { matchClusterRegions, multiRegionStatements } from "../../src/workload/multi-region.sql.ts";
 import { createServerDatabase, dropServerDatabases, SERVER_URL } from "../support/databases.ts";
@@ -57,17 +58,49 @@ describe("multi-region statements", () => {
     );
   });
 
-  it("matches the cluster's region names to the configured regions", () => {
-    const map = matchClusterRegions(REFERENCE_REGIONS, [
-      "gcp-europe-west1",
-      "gcp-us-east1",
-      "gcp-asia-east1",
+  it("matches configured names to GCP, AWS and Azure cluster names, reporting what it cannot", () => {
+    const clouds: [string, string[], string[]][] = [
+      [
+        "GCP",
+        ["gcp-europe-west1", "gcp-us-east1", "gcp-us-west1"],
+        ["gcp-us-east1", "gcp-us-west1", "gcp-europe-west1"],
+      ],
+      ["demo", ["europe-west1", "us-east1", "us-west1"], ["us-east1", "us-west1", "europe-west1"]],
+      [
+        "AWS",
+        ["aws-us-east-1", "aws-us-west-2", "aws-eu-west-1"],
+        ["aws-us-east-1", "aws-us-west-2", "aws-eu-west-1"],
+      ],
+      ["Azure", ["eastus", "westus2", "westeurope"], ["eastus", "westus2", "westeurope"]],
+    ];
+    for (const [cloud, cluster, expected] of clouds) {
+      const m = matchClusterRegions(REFERENCE_REGIONS, cluster);
+      expect(
+        m.regions.map((r) => r.name),
+        cloud,
+      ).toEqual(expected);
+      expect(
+        m.regions.map((r) => r.cities),
+        cloud,
+      ).toEqual(REFERENCE_REGIONS.map((r) => r.cities));
+      expect(m.primaryRegion, cloud).toBe(expected[0]);
+      expect(m.fallbackCities, cloud).toEqual([]);
+    }
+    const partial = matchClusterRegions(REFERENCE_REGIONS, ["us-east-1", "us-east-2", "ap-south-1"]);
+    expect(partial.matches.map((x) => [x.configured, x.cluster, x.candidates])).toEqual([
+      ["us-east", "us-east-1", ["us-east-1", "us-east-2"]],
+      ["us-west", undefined, []],
+      ["europe-west", undefined, []],
     ]);
-    expect(map).toEqual([
-      { name: "gcp-europe-west1", cities: ["amsterdam", "paris", "rome"] },
-      { name: "gcp-us-east1", cities: ["new york", "boston", "washington dc"] },
-      { name: "gcp-asia-east1", cities: [] },
+    expect(partial.fallbackCities).toEqual([
+      "san francisco",
+      "seattle",
+      "los angeles",
+      "amsterdam",
+      "paris",
+      "rome",
     ]);
+    expect(partial.unusedClusterRegions).toEqual(["us-east-2", "ap-south-1"]);
   });
 });
 
@@ -172,4 +205,80 @@ describe("movr configure-multi-region", () => {
       }
     });
   }
+});
+
+/** A stand-in for a CockroachDB connection: SHOW REGIONS answers `regions`; statements are recorded. */
+function fakeCockroach(regions: string[]) {
+  const executed: string[] = [];
+  const database = {
+    dialect: "cockroachdb",
+    description: "CockroachDB at fake:26257",
+    query: async (sql: string) => {
+      if (sql === "SHOW REGIONS FROM CLUSTER")
+        return { rows: regions.map((region) => ({ region })), fields: [] };
+      return { rows: [{ name: "movr" }], fields: [] };
+    },
+    exec: async (sql: string) => {
+      executed.push(sql);
+    },
+    close: async () => undefined,
+  } as unknown as Database;
+  return { database, executed };
+}
+
+describe("configure-multi-region on a cluster (matched against SHOW REGIONS FROM CLUSTER)", () => {
+  const run = async (regions: string[], o: Partial<MultiRegionOptions> = {}) => {
+    const fake = fakeCockroach(regions);
+    const io = testIo();
+    const result = await runConfigureMultiRegion(
+      io.config,
+      undefined,
+      { regionCity: [], fromCluster: false, preview: false, ...o },
+      async () => fake.database,
+      io.stdout,
+    ).catch((e: unknown) => e);
+    return { result, io, executed: fake.executed };
+  };
+
+  it("Azure names: the configured map, homed under the cluster's names; primary = the configured first", async () => {
+    const { executed, io } = await run(["westeurope", "eastus", "westus2"]);
+    expect(executed[0]).toBe('ALTER DATABASE movr PRIMARY REGION "eastus"');
+    expect(executed.slice(1, 3)).toEqual([
+      'ALTER DATABASE movr ADD REGION IF NOT EXISTS "westus2"',
+      'ALTER DATABASE movr ADD REGION IF NOT EXISTS "westeurope"',
+    ]);
+    expect(executed.find((s) => s.startsWith("ALTER TABLE users ADD COLUMN"))).toContain(
+      "WHEN 'paris' THEN 'westeurope'::crdb_internal_region",
+    );
+    expect(io.stdout.lines).toContain("-- Configured region europe-west -> westeurope.");
+  });
+
+  it("refuses to guess without --yes: prints every unmatched region and every city homed by fallback", async () => {
+    const refused = await run(["aws-us-east-1", "aws-us-west-2"]);
+    expect(refused.executed).toEqual([]);
+    expect((refused.result as Error).message).toMatch(
+      /^Refusing to guess: europe-west matches no cluster region\. Nothing was changed\./,
+    );
+    expect(refused.io.stdout.lines).toContain(
+      "-- Configured region europe-west: no cluster region matches it.",
+    );
+    expect(refused.io.stdout.lines).toContain(
+      "-- Homed in the primary region aws-us-east-1 by fallback: amsterdam, paris, rome.",
+    );
+    const accepted = await run(["aws-us-east-1", "aws-us-west-2"], { yes: true });
+    expect(accepted.executed[0]).toBe('ALTER DATABASE movr PRIMARY REGION "aws-us-east-1"');
+    expect(accepted.executed.filter((s) => s.includes("ADD REGION"))).toEqual([
+      'ALTER DATABASE movr ADD REGION IF NOT EXISTS "aws-us-west-2"',
+    ]);
+  });
+
+  it("several candidates are a guess too; --primary-region must name a cluster region", async () => {
+    const ambiguous = await run(["us-east1", "us-east4", "us-west1", "europe-west1"]);
+    expect((ambiguous.result as Error).message).toMatch(/us-east could be us-east1 or us-east4/);
+    expect(ambiguous.executed).toEqual([]);
+    const wrong = await run(["us-east1", "us-west1", "europe-west1"], { primaryRegion: "mars-north1" });
+    expect((wrong.result as Error).message).toMatch(/--primary-region mars-north1 is not a cluster region/);
+    const chosen = await run(["us-east1", "us-west1", "europe-west1"], { primaryRegion: "europe-west" });
+    expect(chosen.executed[0]).toBe('ALTER DATABASE movr PRIMARY REGION "europe-west1"');
+  });
 });
