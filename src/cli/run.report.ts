@@ -50,8 +50,10 @@ export interface RunSummary {
   transactions: { committed: number; retries: number; exhausted: number };
   errorsByState: Record<string, number>;
   locationsLogged: number;
-  /** Operations that failed because their connection was lost (their outcome is unknown). */
+  /** Operations that failed while the database was unavailable (their outcome may be unknown). */
   connectionErrors: number;
+  /** Of those, ambiguous results (40003, a broken COMMIT): never retried, may have committed. */
+  ambiguousErrors: number;
   /** Idle pooled connections closed by the server and replaced. */
   idleConnectionsLost: number;
   interrupted: boolean;
@@ -66,6 +68,12 @@ const STATE_NAMES: Record<string, string> = {
   "57P01": "connection terminated by the server",
   "57P02": "server crash shutdown",
   "57P03": "server not accepting connections yet",
+  "3D000": "database does not exist",
+  "40003": "result is ambiguous",
+  "57014": "statement timeout or cancelled",
+  "55P03": "lock timeout",
+  pool_timeout: "no pooled connection free in time",
+  ambiguous: "connection lost during COMMIT: result is ambiguous",
   "08006": "connection failure",
   "08003": "connection does not exist",
   "08001": "cannot connect",
@@ -134,7 +142,7 @@ export class RunReporter {
       const n = connectionErrors - this.lastConnectionErrors;
       writeLine(
         this.stderr,
-        `${elapsedS.toFixed(1)}s: ${n} ${n === 1 ? "operation" : "operations"} lost ${n === 1 ? "its connection" : "their connections"}; the pool reconnects and the workers go on.`,
+        `${elapsedS.toFixed(1)}s: ${n} ${n === 1 ? "operation" : "operations"} failed while the database was unavailable; the pool reconnects and the workers go on.`,
       );
       this.lastConnectionErrors = connectionErrors;
     }
@@ -150,9 +158,11 @@ export class RunReporter {
     const elapsedS = Math.max(0.001, elapsedMs / 1000);
     const operations: Record<string, OperationSummary> = {};
     let connectionErrors = 0;
+    let ambiguousErrors = 0;
     for (const name of OPERATIONS) {
       const s = stats.op(name);
       connectionErrors += s.connectionErrors;
+      ambiguousErrors += s.ambiguousErrors;
       const l: LatencySummary = summarize(s.cumulative);
       operations[name] = {
         op: name,
@@ -187,6 +197,7 @@ export class RunReporter {
       errorsByState: Object.fromEntries([...stats.errorsByState].sort()),
       locationsLogged: stats.locationsLogged,
       connectionErrors,
+      ambiguousErrors,
       idleConnectionsLost: stats.idleConnectionsLost,
       interrupted: extra.interrupted,
       ...(extra.fatal === undefined ? {} : { fatal: extra.fatal }),
@@ -257,7 +268,7 @@ export class RunReporter {
     );
     writeLine(
       this.stdout,
-      `Connections lost: ${fmtInt(s.connectionErrors)} during operations (outcome unknown), ${fmtInt(s.idleConnectionsLost)} while idle in the pool.`,
+      `Database unavailable: ${fmtInt(s.connectionErrors)} operations failed (outcome unknown), ${fmtInt(s.ambiguousErrors)} of them ambiguous (40003, not retried); ${fmtInt(s.idleConnectionsLost)} idle connections lost.`,
     );
     writeLine(this.stdout, `Location points logged: ${fmtInt(s.locationsLogged)}.`);
   }

@@ -34,8 +34,13 @@ export function summarize(h: Histogram): LatencySummary {
 export class OperationStats {
   ok = 0;
   errors = 0;
-  /** Errors that were a lost connection: the operation may or may not have committed. */
+  /**
+   * Errors while the database was unavailable (lost or refused connection, shutdown, missing
+   * database, pool or statement timeout): an operation cut off mid-way may have committed.
+   */
   connectionErrors = 0;
+  /** Of those, results the database itself called ambiguous (CockroachDB 40003, a broken COMMIT). */
+  ambiguousErrors = 0;
   readonly conflicts = new Map<string, number>();
   readonly cumulative = newHistogram();
   interval = newHistogram();
@@ -54,10 +59,12 @@ export class OperationStats {
     this.conflicts.set(code, (this.conflicts.get(code) ?? 0) + 1);
   }
 
-  recordError(connection: boolean): void {
+  /** An error; `outage` is its unavailability kind when the database could not answer. */
+  recordError(outage?: string | boolean): void {
     this.errors++;
     this.intervalErrors++;
-    if (connection) this.connectionErrors++;
+    if (outage) this.connectionErrors++;
+    if (outage === "ambiguous") this.ambiguousErrors++;
   }
 
   get conflictCount(): number {

@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { performance } from "node:perf_hooks";
 import type { Database } from "../db/database.ts";
-import { isConnectionError, sqlState } from "../db/sql-errors.ts";
+import { isConnectionError, sqlState, unavailabilityOf, type UnavailabilityKind } from "../db/sql-errors.ts";
 import { applyPromoCode, createPromoCode, pickPromoCode } from "../promo-codes/promo-code.service.ts";
 import { endRide, listActiveRides, logLocation, startRide } from "../rides/ride.service.ts";
 import type { MovrContext } from "../shared/context.ts";
@@ -40,7 +40,7 @@ export interface WorkloadOptions {
   concurrency: number;
   /** Operations per second over all workers; 0 for no limit. */
   maxRate: number;
-  /** Keep going after unexpected errors. Lost connections never stop a run. */
+  /** Keep going after unexpected errors. Outages (see Outcome) never stop a run. */
   tolerateErrors: boolean;
   seed: number;
 }
@@ -67,15 +67,28 @@ const EXPECTED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 ]);
 
 export type Outcome =
-  { kind: "conflict"; code: string } | { kind: "error"; state: string; connection: boolean; message: string };
+  | { kind: "conflict"; code: string }
+  | {
+      kind: "error";
+      state: string;
+      /**
+       * The database could not answer (src/db/sql-errors.ts unavailabilityOf: connection refused
+       * or lost, 57P01/02/03, 08xxx, 3D000, pool acquire timeout, statement timeout, 53xxx,
+       * 40003): the run counts it and goes on, whatever --tolerate-errors says.
+       */
+      outage: UnavailabilityKind | undefined;
+      /** Same as `outage !== undefined`: the operation's outcome may be unknown. */
+      connection: boolean;
+      message: string;
+    };
 
 export function classify(err: unknown): Outcome {
   if (err instanceof Skip) return { kind: "conflict", code: err.code };
   if (err instanceof DomainError && EXPECTED.has(err.code)) return { kind: "conflict", code: err.code };
-  const connection = isConnectionError(err);
-  const state = sqlState(err) ?? errorCode(err) ?? (connection ? "connection" : "other");
+  const outage = unavailabilityOf(err) ?? (isConnectionError(err) ? "connection" : undefined);
+  const state = sqlState(err) ?? errorCode(err) ?? (outage === undefined ? "other" : outage);
   const message = err instanceof Error ? err.message : String(err);
-  return { kind: "error", state, connection, message };
+  return { kind: "error", state, outage, connection: outage !== undefined, message };
 }
 
 /** A driver's error code (ECONNRESET, ...) anywhere down the cause chain. */
@@ -264,11 +277,12 @@ export async function runWorkers(
         stats.op(op).recordConflict(outcome.code);
         return;
       }
-      stats.op(op).recordError(outcome.connection);
+      stats.op(op).recordError(outcome.outage);
       stats.recordErrorState(outcome.state);
-      if (outcome.connection) {
-        // The pool replaces the connection; a short pause keeps a dead server from spinning us.
-        await sleep(50, undefined, { signal }).catch(() => undefined);
+      if (outcome.outage) {
+        // An outage is the database's, not the workload's: never fatal. The pool replaces broken
+        // connections; a pause keeps a server that is down (or restarting) from being hammered.
+        await sleep(100, undefined, { signal }).catch(() => undefined);
       } else if (!o.tolerateErrors) {
         onFatal({ op, error: err });
       }

@@ -209,10 +209,10 @@ if (SERVER_URL) {
         const lost = summary.connectionErrors + summary.idleConnectionsLost;
         expect(lost).toBeGreaterThan(0);
         expect(io.stdout.text).toMatch(
-          /^Connections lost: \d+ during operations \(outcome unknown\), \d+ while idle in the pool\.$/m,
+          /^Database unavailable: \d+ operations failed \(outcome unknown\), \d+ of them ambiguous \(40003, not retried\); \d+ idle connections lost\.$/m,
         );
         if (summary.connectionErrors > 0) {
-          expect(io.stderr.text).toMatch(/lost (its connection|their connections); the pool reconnects/);
+          expect(io.stderr.text).toMatch(/failed while the database was unavailable; the pool reconnects/);
           expect(Object.keys(summary.errorsByState).length).toBeGreaterThan(0);
           expect(io.stdout.text).toMatch(/Errors by SQLSTATE: .*(57P01|connection|ECONNRESET)/);
         }
