@@ -1,6 +1,7 @@
 // The one place that reads the environment. Everything else receives a validated AppConfig.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -58,6 +59,14 @@ export interface AppConfig {
   logFormat: "auto" | "json" | "pretty";
   metrics: MetricsConfig;
   demoData: boolean;
+  /**
+   * Worker processes serving HTTP (node:cluster; 1 means this process serves). WEB_CONCURRENCY;
+   * default the number of cores on a server database. Always 1 on the embedded database, whose
+   * files have one owner.
+   */
+  webConcurrency: number;
+  /** WEB_CONCURRENCY asked for more than one worker on the embedded database: ignored. */
+  webConcurrencyIgnored: boolean;
   loginRateLimitPerMinute: number;
   bodyLimitBytes: number;
   /** On SIGTERM/SIGINT, the longest wait in ms for requests in flight before exiting. */
@@ -110,6 +119,7 @@ const EnvSchema = z.object({
   LOGIN_RATE_LIMIT_PER_MINUTE: intFrom(1, 10_000).default(10),
   BODY_LIMIT_BYTES: intFrom(1024, 10_485_760).default(65_536),
   SHUTDOWN_GRACE_MS: intFrom(0, 600_000).default(10_000),
+  WEB_CONCURRENCY: intFrom(1, 1024).optional(),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -174,6 +184,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logFormat: e.LOG_FORMAT,
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST ?? e.HOST },
     demoData: e.MOVR_DEMO_DATA ?? embedded,
+    webConcurrency: embedded ? 1 : (e.WEB_CONCURRENCY ?? availableParallelism()),
+    webConcurrencyIgnored: embedded && (e.WEB_CONCURRENCY ?? 1) > 1,
     loginRateLimitPerMinute: e.LOGIN_RATE_LIMIT_PER_MINUTE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

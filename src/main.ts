@@ -4,22 +4,40 @@ import type { Logger } from "pino";
 import { createContext } from "./app-context.ts";
 import { DEMO_LOGIN, ensureDemoLogin } from "./auth/demo-login.ts";
 import { loadConfig } from "./config.ts";
-import { openDatabase } from "./db/database.ts";
+import { openDatabase, type Database } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
 import { createLogger } from "./logging/logger.ts";
 import { createMetrics } from "./metrics/metrics.registry.ts";
 import { buildApp } from "./web/app.ts";
 import { shutdownGracefully } from "./web/shutdown.ts";
+import { isClusterWorker, reportWorkerReady, runPrimary } from "./web/cluster.ts";
 import { ensureDemoData } from "./workload/demo-data.ts";
+
+async function migrateOnce(database: Database, log: Logger): Promise<void> {
+  const migrations = await migrate(database);
+  if (migrations.applied.length > 0)
+    log.info({ migrations: migrations.applied }, `Applied migrations: ${migrations.applied.join(", ")}.`);
+}
 
 async function main(): Promise<void> {
   const config = loadConfig();
   log = await createLogger(config);
+  if (config.webConcurrencyIgnored)
+    log.warn("WEB_CONCURRENCY is ignored on the embedded database: one process owns its files.");
+  const worker = isClusterWorker();
+  if (config.webConcurrency > 1 && !worker) {
+    // The primary: migrations once, before any worker starts; then the workers serve.
+    const database = await openDatabase(config.database);
+    try {
+      await migrateOnce(database, log);
+    } finally {
+      await database.close();
+    }
+    process.exit(await runPrimary(config.webConcurrency, log));
+  }
   const metrics = createMetrics({ processMetrics: true });
   const database = await openDatabase(config.database, { txObserver: metrics.txObserver });
-  const migrations = await migrate(database);
-  if (migrations.applied.length > 0)
-    log.info({ migrations: migrations.applied }, `Applied migrations: ${migrations.applied.join(", ")}.`);
+  if (!worker) await migrateOnce(database, log);
   const ctx = createContext(config, database);
   const embedded = database.kind === "embedded";
   if (config.demoData) {
@@ -46,8 +64,11 @@ async function main(): Promise<void> {
   if (embedded) log.info(`Demo login: username "${DEMO_LOGIN.username}", password "${DEMO_LOGIN.password}".`);
   if (config.sessionSecretGenerated)
     log.warn("SESSION_SECRET is not set: sessions and forms last until restart only.");
-  // Last, and readable as it stands: the line people (and tests) wait for.
-  log.info({ url, database: database.description }, `MovR is serving ${url} on ${database.description}.`);
+  // Last, and readable as it stands: the line people (and tests) wait for; the primary says it
+  // once for all its workers.
+  if (worker) reportWorkerReady(url, database.description);
+  else
+    log.info({ url, database: database.description }, `MovR is serving ${url} on ${database.description}.`);
 }
 
 // Until the configuration is read, failures are logged as JSON lines at "info".

@@ -1,0 +1,84 @@
+// Every core: with WEB_CONCURRENCY > 1 the primary process migrates once, then forks that many
+// workers (node:cluster); each is a whole server on the shared listening socket. The primary
+// serves nothing itself: it reports readiness once all workers listen, replaces a worker that
+// dies after it was ready, and forwards SIGTERM/SIGINT so that shutdown covers every worker.
+// See docs/decisions/010-cluster-workers.md.
+import cluster, { type Worker } from "node:cluster";
+import type { Logger } from "pino";
+
+const READY = "movr:ready";
+
+interface ReadyMessage {
+  type: typeof READY;
+  url: string;
+  database: string;
+}
+
+/** Whether this process is a worker forked by runPrimary. */
+export function isClusterWorker(): boolean {
+  return cluster.isWorker;
+}
+
+/** In a worker: tells the primary that this worker serves `url` on `database` (a description). */
+export function reportWorkerReady(url: string, database: string): void {
+  const message: ReadyMessage = { type: READY, url, database };
+  process.send?.(message);
+}
+
+/**
+ * The primary's whole life: forks `count` workers and resolves with the process's exit code once
+ * every worker has exited after a SIGTERM or SIGINT (0 when all exited cleanly, else 1). A worker
+ * that exits before it was ready (a port in use, a bad database URL) stops the whole server with
+ * code 1; one that dies later is replaced.
+ */
+export function runPrimary(count: number, log: Logger): Promise<number> {
+  return new Promise((resolve) => {
+    const ready = new Set<number>();
+    let stopping = false;
+    let failed = false;
+    let announced = false;
+
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal, workers: Object.keys(cluster.workers ?? {}).length }, "shutting down the workers");
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+    };
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
+
+    const fork = (): Worker => {
+      const worker = cluster.fork();
+      worker.on("message", (m: ReadyMessage) => {
+        if (m?.type !== READY) return;
+        ready.add(worker.id);
+        if (!announced && ready.size >= count) {
+          announced = true;
+          log.info(
+            { url: m.url, database: m.database, workers: count },
+            `MovR is serving ${m.url} on ${m.database} with ${count} workers.`,
+          );
+        }
+      });
+      return worker;
+    };
+
+    cluster.on("exit", (worker, code, signal) => {
+      const wasReady = ready.delete(worker.id);
+      if (stopping) {
+        // A worker asked to stop exits with 0 once its own graceful shutdown is done.
+        if (code !== 0) failed = true;
+      } else if (!wasReady) {
+        log.error({ code, signal }, "a worker stopped while starting; stopping the server");
+        failed = true;
+        stop("SIGTERM");
+      } else {
+        log.error({ code, signal }, "a worker stopped; starting another");
+        fork();
+      }
+      if (stopping && Object.keys(cluster.workers ?? {}).length === 0) resolve(failed ? 1 : 0);
+    });
+
+    for (let i = 0; i < count; i++) fork();
+  });
+}

@@ -1,0 +1,97 @@
+// Every core: WEB_CONCURRENCY workers on a server database (node:cluster), migrated once by the
+// primary; SIGTERM to the primary shuts every worker down gracefully. The embedded database
+// stays one process whatever WEB_CONCURRENCY says.
+import { execFileSync, spawn } from "node:child_process";
+import { availableParallelism } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadConfig, PROJECT_ROOT } from "../../src/config.ts";
+import { createServerDatabase, dropServerDatabases, SERVER_URL } from "../support/databases.ts";
+
+const SECRET = "a-session-secret-of-at-least-32-characters";
+
+describe("WEB_CONCURRENCY", () => {
+  it("defaults to the number of cores on a server database, and is forced to 1 embedded", () => {
+    const server = { DATABASE_URL: "postgresql://db.example/movr", SESSION_SECRET: SECRET };
+    expect(loadConfig(server).webConcurrency).toBe(availableParallelism());
+    expect(loadConfig({ ...server, WEB_CONCURRENCY: "3" }).webConcurrency).toBe(3);
+    expect(loadConfig({ WEB_CONCURRENCY: "4" })).toMatchObject({
+      webConcurrency: 1,
+      webConcurrencyIgnored: true,
+    });
+    expect(loadConfig({ DATABASE_URL: "memory://" })).toMatchObject({
+      webConcurrency: 1,
+      webConcurrencyIgnored: false,
+    });
+    expect(() => loadConfig({ ...server, WEB_CONCURRENCY: "0" })).toThrow(/WEB_CONCURRENCY/);
+  });
+});
+
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
+      .split("\n")
+      .map((l) => Number(l.trim()))
+      .filter((n) => n > 0);
+  } catch {
+    return []; // ps exits 1 when there are none
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+if (SERVER_URL) {
+  afterAll(dropServerDatabases);
+
+  it("serves from two workers on PostgreSQL, and SIGTERM to the primary stops them all", async () => {
+    const url = await createServerDatabase();
+    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "dist", "src", "main.js")], {
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: url,
+        SESSION_SECRET: SECRET,
+        WEB_CONCURRENCY: "2",
+        PORT: "0",
+        LOG_FORMAT: "json",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const workers: number[] = [];
+    try {
+      const served = await new Promise<string>((resolve, reject) => {
+        const timer = setInterval(() => {
+          const m = /MovR is serving (http:\/\/\S+) on .* with 2 workers/.exec(output);
+          if (m?.[1]) {
+            clearInterval(timer);
+            resolve(m[1]);
+          }
+        }, 100);
+        void exited.then(() => {
+          clearInterval(timer);
+          reject(new Error(`the server exited early:\n${output}`));
+        });
+      });
+      for (const pid of childrenOf(child.pid!)) workers.push(pid);
+      expect(workers).toHaveLength(2);
+      for (let i = 0; i < 4; i++) expect((await fetch(`${served}/readyz`)).status).toBe(200);
+      // Migrations ran once, in the primary, before the workers started.
+      expect(output.match(/Applied migrations/g)).toHaveLength(1);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
+    for (const pid of workers) expect(alive(pid)).toBe(false);
+    expect(output.match(/"msg":"shutting down"/g)).toHaveLength(2);
+  }, 120_000);
+}
