@@ -42,8 +42,20 @@ export interface DatabaseConfig {
   statementTimeoutMs: number;
 }
 
+/** The embedded database's PostgreSQL port while `npm start` runs (docs/embedded-database.md). */
+export interface EmbeddedSqlConfig {
+  /** Loopback port; 0 picks a free one; null serves nothing (MOVR_EMBEDDED_SQL_PORT=off). */
+  port: number | null;
+  /** True when the port is the default, which may fall back to a free port if taken. */
+  isDefault: boolean;
+}
+
+/** The default embedded SQL port: not 5432 (a local PostgreSQL), 5433+ (Debian's further clusters) or 26257. */
+export const DEFAULT_EMBEDDED_SQL_PORT = 5442;
+
 export interface AppConfig {
   database: DatabaseConfig;
+  embeddedSql: EmbeddedSqlConfig;
   host: string;
   port: number;
   region: string | undefined;
@@ -93,6 +105,7 @@ const bool = z
 const EnvSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   MOVR_DATA_DIR: z.string().min(1).optional(),
+  MOVR_EMBEDDED_SQL_PORT: z.union([z.literal("off"), intFrom(0, 65535)]).optional(),
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: intFrom(0, 65535).default(3000),
   REGION: z.string().min(1).optional(),
@@ -170,6 +183,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       },
       maxTxAttempts: e.MOVR_TX_MAX_ATTEMPTS,
       statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+    },
+    embeddedSql: {
+      port:
+        e.MOVR_EMBEDDED_SQL_PORT === "off" ? null : (e.MOVR_EMBEDDED_SQL_PORT ?? DEFAULT_EMBEDDED_SQL_PORT),
+      isDefault: e.MOVR_EMBEDDED_SQL_PORT === undefined,
     },
     host: e.HOST,
     port: e.PORT,

@@ -5,6 +5,7 @@ import { createContext } from "./app-context.ts";
 import { DEMO_LOGIN, ensureDemoLogin } from "./auth/demo-login.ts";
 import { loadConfig } from "./config.ts";
 import { openDatabase, type Database } from "./db/database.ts";
+import { startEmbeddedSqlPort } from "./db/embedded-sql-server.ts";
 import { migrate } from "./db/migrate.ts";
 import { createLogger } from "./logging/logger.ts";
 import { createMetrics } from "./metrics/metrics.registry.ts";
@@ -38,6 +39,8 @@ async function main(): Promise<void> {
   const metrics = createMetrics({ processMetrics: true });
   const database = await openDatabase(config.database, { txObserver: metrics.txObserver });
   if (!worker) await migrateOnce(database, log);
+  // Embedded: the same database on a loopback PostgreSQL port, for psql and `movr` commands.
+  const sqlPort = await startEmbeddedSqlPort(database, config.embeddedSql);
   const ctx = createContext(config, database);
   const embedded = database.kind === "embedded";
   if (config.demoData) {
@@ -53,7 +56,14 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down");
-    await shutdownGracefully({ app, database, graceMs: config.shutdownGraceMs });
+    // The SQL port's clients go first: what they left open is rolled back before the database closes.
+    const databaseAndPort = {
+      close: async () => {
+        await sqlPort?.stop();
+        await database.close();
+      },
+    };
+    await shutdownGracefully({ app, database: databaseAndPort, graceMs: config.shutdownGraceMs });
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
@@ -62,6 +72,8 @@ async function main(): Promise<void> {
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace("127.0.0.1", "localhost");
   if (embedded) log.info(`Demo login: username "${DEMO_LOGIN.username}", password "${DEMO_LOGIN.password}".`);
+  if (sqlPort)
+    log.info({ sqlUrl: sqlPort.url }, `SQL clients (psql, movr sql, movr run) can use it at ${sqlPort.url}.`);
   if (config.sessionSecretGenerated)
     log.warn("SESSION_SECRET is not set: sessions and forms last until restart only.");
   // Last, and readable as it stands: the line people (and tests) wait for; the primary says it

@@ -1,8 +1,8 @@
 // `movr demo`: like `cockroach demo`, an in-memory database preloaded with movr data, a SQL
 // shell on it, and the same database served to other PostgreSQL clients on a local port.
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import type { DatabaseConfig } from "../config.ts";
 import { openDatabase, type Database } from "../db/database.ts";
+import type { SqlServer } from "../db/embedded-sql-server.ts";
 import { migrate } from "../db/migrate.ts";
 import { loadData } from "../workload/load.service.ts";
 import { CliError } from "./errors.ts";
@@ -35,22 +35,20 @@ export async function startDemo(base: DatabaseConfig, o: DemoOptions): Promise<D
   const sizes = { ...LOAD_DEFAULTS, ...o.sizes };
   checkSizes({ cities: o.cities, ...sizes });
   const database = await openDatabase({ ...base, url: "memory://" });
-  let server: PGLiteSocketServer | undefined;
+  let server: SqlServer | undefined;
   try {
     await migrate(database);
     const loaded = await loadData(
       { database, cities: o.allCities, clock: () => new Date() },
       { cities: o.cities, ...sizes, seed: o.seed, now: o.now ?? startOfUtcDay() },
     );
-    // PGlite runs one statement at a time; the socket server queues clients' messages and keeps
-    // a client's open transaction to itself until it ends.
-    server = new PGLiteSocketServer({ db: database.pglite!, host: o.host, port: o.port, maxConnections: 64 });
+    // PGlite is one session: clients take turns, a whole transaction at a time.
     try {
-      await server.start();
+      server = await database.serveSql!({ host: o.host, port: o.port });
     } catch (err) {
       throw new CliError(`Cannot serve the demo database on ${o.host}:${o.port}: ${(err as Error).message}`);
     }
-    const url = `postgresql://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
+    const url = server.url;
     const running = server;
     return {
       url,

@@ -30,8 +30,8 @@ async function withDatabase<T>(
   pool: { max?: number; applicationName?: string },
   fn: (ctx: MovrContext) => Promise<T>,
 ): Promise<T> {
-  const { openDatabase } = await import("../db/database.ts");
-  const database: Database = await openDatabase(databaseConfig(io.config, url, pool));
+  const { openCommandDatabase } = await import("./command-database.ts");
+  const database: Database = await openCommandDatabase(databaseConfig(io.config, url, pool), io.stderr);
   try {
     return await fn({ database, cities: citiesOf(io.config.regions), clock: () => new Date() });
   } finally {
@@ -239,7 +239,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         database?: string;
       }) => {
         const { runConfigureMultiRegion } = await import("./multi-region.command.ts");
-        const { openDatabase } = await import("../db/database.ts");
+        const { openCommandDatabase } = await import("./command-database.ts");
         await runConfigureMultiRegion(
           io.config,
           o.url,
@@ -251,7 +251,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
             yes: o.yes,
             databaseName: o.database,
           },
-          () => openDatabase(databaseConfig(io.config, o.url, { max: 1 })),
+          () => openCommandDatabase(databaseConfig(io.config, o.url, { max: 1 }), io.stderr),
           io.stdout,
         );
       },

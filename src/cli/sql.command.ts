@@ -1,12 +1,18 @@
 // `movr sql`: the demo's SQL shell on any database: a server URL, or the embedded database.
-import { Readable } from "node:stream";
+import { Readable, type Writable } from "node:stream";
 import type { DatabaseConfig } from "../config.ts";
-import { openDatabase } from "../db/database.ts";
+import { openDatabase, type Database } from "../db/database.ts";
+import { ownerPortConfig } from "./command-database.ts";
 import { openPgliteShell, openPgShell, type ShellConnection } from "./shell/connection.ts";
 import { runShell, type ShellIo, type ShellSummary } from "./shell/shell.ts";
 
+/**
+ * The shell's one session: a server URL, or the embedded database's files, or, while `npm start`
+ * owns those, its SQL port (a line on `stderr` says so).
+ */
 export async function openShellConnection(
   config: DatabaseConfig,
+  stderr: Writable,
 ): Promise<{ conn: ShellConnection; close(): Promise<void> }> {
   const url = config.url;
   if (url !== undefined && !url.startsWith("memory:")) {
@@ -16,7 +22,14 @@ export async function openShellConnection(
     const conn = await openPgShell(url, probe.description);
     return { conn, close: () => conn.close() };
   }
-  const database = await openDatabase(config);
+  let database: Database;
+  try {
+    database = await openDatabase(config);
+  } catch (err) {
+    const viaOwner = ownerPortConfig(config, err, stderr);
+    if (!viaOwner?.url) throw err;
+    return openShellConnection(viaOwner, stderr);
+  }
   const conn = await openPgliteShell(database.pglite!, database.description);
   return {
     conn,
@@ -32,7 +45,7 @@ export async function runSql(
   io: ShellIo,
   execute: string[] = [],
 ): Promise<ShellSummary> {
-  const { conn, close } = await openShellConnection(config);
+  const { conn, close } = await openShellConnection(config, io.stderr);
   try {
     const stdin =
       execute.length > 0

@@ -11,6 +11,9 @@ import type { DatabaseConfig } from "../config.ts";
 import { poolSettingsFor } from "./pool-settings.ts";
 import { DatabaseUnavailableError } from "../shared/errors.ts";
 import { AMBIGUOUS_COMMIT, describeError, unavailabilityOf } from "./sql-errors.ts";
+import { acquireEmbeddedLock, type EmbeddedLock } from "./embedded-lock.ts";
+import { serveSql, type SqlServer, type SqlServerOptions } from "./embedded-sql-server.ts";
+import { SessionGate } from "./session-gate.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT>;
 export type Dialect = "postgres" | "cockroachdb";
@@ -75,8 +78,17 @@ export interface Database {
   withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
-  /** The embedded engine, for `movr demo` to serve over a socket. */
+  /**
+   * The embedded engine itself, bypassing the session gate: only for a process that is the
+   * database's sole user (the `movr sql` shell on the embedded database).
+   */
   readonly pglite?: PGlite;
+  /**
+   * Embedded only: serves this database on a loopback PostgreSQL port (see embedded-sql-server.ts),
+   * sharing the one PGlite session with this process a transaction at a time, and records the
+   * port in the data directory's lock so `movr` commands find it.
+   */
+  serveSql?(options: SqlServerOptions): Promise<SqlServer>;
   /** The server pool, for tools that measure raw driver calls next to ours. */
   readonly pool?: pg.Pool;
 }
@@ -101,11 +113,14 @@ export async function openDatabase(config: DatabaseConfig, hooks: DatabaseHooks 
 }
 
 async function openEmbedded(config: DatabaseConfig, inMemory: boolean): Promise<Database> {
+  // One owner per data directory: throws EmbeddedLockHeldError naming the owner.
+  const lock: EmbeddedLock | undefined = inMemory ? undefined : acquireEmbeddedLock(config.dataDir);
   let client: PGlite;
   try {
     if (!inMemory) mkdirSync(config.dataDir, { recursive: true });
     client = await PGlite.create(inMemory ? undefined : config.dataDir);
   } catch (err) {
+    lock?.release();
     const where = inMemory ? "in memory" : `in ${config.dataDir}`;
     throw new DatabaseUnavailableError(
       `Cannot open the embedded database ${where}: ${(err as Error).message}`,
@@ -116,23 +131,50 @@ async function openEmbedded(config: DatabaseConfig, inMemory: boolean): Promise<
   }
   // One statement on its own is then a SERIALIZABLE transaction, as on a server (see below).
   await client.exec(`SET default_transaction_isolation TO 'serializable'`);
-  const db = drizzlePglite(client) as unknown as Db;
+  // PGlite is one session. Its own mutexes keep our queries out of our transactions, but not
+  // the SQL port's clients: every user, here and on the port, takes this gate first.
+  const gate = new SessionGate();
+  const gated = {
+    query: (...args: Parameters<PGlite["query"]>) => gate.run(() => client.query(...args)),
+    transaction: <T>(fn: Parameters<PGlite["transaction"]>[0]) =>
+      gate.run(() => client.transaction(fn) as Promise<T>),
+  };
+  const db = drizzlePglite({ client: gated as unknown as PGlite }) as unknown as Db;
+  const session = pgliteSession(client);
   return {
     db,
-    // PGlite is one connection: its own transaction() serialises callers.
     transaction: (fn, mode) => drizzleTransaction(db, fn, mode),
     kind: "embedded",
     dialect: "postgres",
     description: inMemory ? "embedded PGlite (in memory)" : `embedded PGlite (${config.dataDir})`,
     maxTxAttempts: config.maxTxAttempts,
     stats: { committed: 0, retries: 0, exhausted: 0 },
-    ...pgliteSession(client),
-    withSession: (fn) => fn(pgliteSession(client)),
+    exec: (sql) => gate.run(() => session.exec(sql)),
+    query: <T>(sql: string, params?: unknown[]) => gate.run(() => session.query<T>(sql, params)),
+    // The whole of `fn` is one turn: its statements go straight to PGlite, the gate held.
+    withSession: (fn) => gate.run(() => fn(session)),
     ping: async () => {
-      await client.query("SELECT 1");
+      await gate.run(() => client.query("SELECT 1"));
     },
-    close: () => client.close(),
+    close: async () => {
+      try {
+        await gate.run(() => client.close());
+      } finally {
+        lock?.release();
+      }
+    },
     pglite: client,
+    serveSql: async (options) => {
+      const server = await serveSql(client, gate, options);
+      lock?.advertise(server.port);
+      return {
+        ...server,
+        stop: async () => {
+          lock?.advertise(null);
+          await server.stop();
+        },
+      };
+    },
   };
 }
 

@@ -1,0 +1,42 @@
+// Where a command's database is when no URL is given: the embedded database's files, or, while
+// `npm start` owns them (docs/embedded-database.md), the SQL port it serves them on.
+import type { Writable } from "node:stream";
+import type { DatabaseConfig } from "../config.ts";
+import { openDatabase, type Database } from "../db/database.ts";
+import { EmbeddedLockHeldError } from "../db/embedded-lock.ts";
+import { writeLine } from "./io.ts";
+
+/**
+ * When opening the embedded database failed because a live process owns it and serves it on a
+ * loopback SQL port (`npm start`), the configuration that uses that port instead (one
+ * connection: the session is shared), after a line on `stderr` saying so. Undefined otherwise.
+ */
+export function ownerPortConfig(
+  config: DatabaseConfig,
+  err: unknown,
+  stderr: Writable,
+): DatabaseConfig | undefined {
+  if (!(err instanceof EmbeddedLockHeldError) || err.sqlUrl === undefined) return undefined;
+  const h = err.holder;
+  writeLine(
+    stderr,
+    `movr: the embedded database in ${err.dataDir} is open in process ${h.pid} (${h.command}); using it through ${err.sqlUrl}`,
+  );
+  return { ...config, url: err.sqlUrl, pool: { ...config.pool, max: 1 } };
+}
+
+/**
+ * Opens the database a command uses (see databaseConfig in options.ts). Without a URL that is
+ * the embedded database's files, or, while `npm start` owns them, its SQL port (ownerPortConfig).
+ *
+ * @throws EmbeddedLockHeldError when another process owns the files and serves no port.
+ */
+export async function openCommandDatabase(config: DatabaseConfig, stderr: Writable): Promise<Database> {
+  try {
+    return await openDatabase(config);
+  } catch (err) {
+    const viaOwner = ownerPortConfig(config, err, stderr);
+    if (!viaOwner) throw err;
+    return openDatabase(viaOwner);
+  }
+}
