@@ -1,0 +1,138 @@
+// The embedded database's SQL port: wire clients and the process itself share PGlite's one
+// session a whole transaction at a time. (With @electric-sql/pglite-socket's server, the first
+// test loses the process's acknowledged write: it runs inside the client's transaction and the
+// client's ROLLBACK takes it away.)
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { databaseConfigFor } from "../../src/config.ts";
+import { openDatabase, type Database } from "../../src/db/database.ts";
+import type { SqlServer } from "../../src/db/embedded-sql-server.ts";
+
+let database: Database;
+let server: SqlServer;
+
+beforeAll(async () => {
+  database = await openDatabase(databaseConfigFor("memory://", {}));
+  await database.exec("CREATE TABLE t (id INT PRIMARY KEY, who TEXT NOT NULL)");
+  server = await database.serveSql!({ host: "127.0.0.1", port: 0, idleInTransactionTimeoutMs: 300 });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await database?.close();
+});
+
+async function client(): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: server.url });
+  c.on("error", () => undefined);
+  await c.connect();
+  return c;
+}
+
+const ids = async (who: string) =>
+  (await database.query<{ id: number }>("SELECT id FROM t WHERE who = $1 ORDER BY id", [who])).rows.map(
+    (r) => r.id,
+  );
+
+describe("the embedded SQL port", () => {
+  it("keeps the process's own writes out of a wire client's transaction", async () => {
+    const c = await client();
+    try {
+      await c.query("BEGIN");
+      await c.query("INSERT INTO t VALUES (1, 'rolled-back')");
+      const appWrite = database.exec("INSERT INTO t VALUES (2, 'app')"); // waits for the client
+      await c.query("ROLLBACK");
+      await appWrite;
+    } finally {
+      await c.end();
+    }
+    expect(await ids("app")).toEqual([2]);
+    expect(await ids("rolled-back")).toEqual([]);
+  });
+
+  it("keeps a wire client's statements out of the process's transactions", async () => {
+    const c = await client();
+    try {
+      let inside!: () => void;
+      const entered = new Promise<void>((resolve) => (inside = resolve));
+      let finish!: () => void;
+      const gate = new Promise<void>((resolve) => (finish = resolve));
+      const appTx = database
+        .transaction(
+          async (tx) => {
+            await tx.execute("INSERT INTO t VALUES (10, 'app-rolled-back')" as never);
+            inside();
+            await gate;
+            throw new Error("roll back");
+          },
+          { readOnly: false },
+        )
+        .catch((err: Error) => err.message);
+      await entered;
+      const wireWrite = c.query("INSERT INTO t VALUES (11, 'wire')"); // waits for the transaction
+      finish();
+      expect(await appTx).toBe("roll back");
+      await wireWrite;
+    } finally {
+      await c.end();
+    }
+    expect(await ids("wire")).toEqual([11]);
+    expect(await ids("app-rolled-back")).toEqual([]);
+  });
+
+  it("runs concurrent clients' transactions (extended protocol) and the process's one at a time", async () => {
+    const clients = await Promise.all([client(), client(), client()]);
+    const committed: number[] = [];
+    try {
+      const wire = clients.map(async (c, k) => {
+        for (let i = 0; i < 15; i++) {
+          const id = 1000 * (k + 1) + i;
+          await c.query("BEGIN");
+          await c.query("INSERT INTO t VALUES ($1, 'mixed')", [id]);
+          const seen = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM t WHERE id = $1", [id]);
+          expect(seen.rows[0]?.n).toBe(1);
+          if (i % 4 === 0) await c.query("ROLLBACK");
+          else {
+            await c.query("COMMIT");
+            committed.push(id);
+          }
+        }
+      });
+      const own = (async () => {
+        for (let i = 0; i < 15; i++) {
+          const id = 9000 + i;
+          await database.transaction((tx) => tx.execute(`INSERT INTO t VALUES (${id}, 'mixed')` as never), {
+            readOnly: false,
+          });
+          committed.push(id);
+        }
+      })();
+      await Promise.all([...wire, own]);
+    } finally {
+      await Promise.all(clients.map((c) => c.end()));
+    }
+    expect(await ids("mixed")).toEqual(committed.sort((a, b) => a - b));
+  });
+
+  it("rolls back what a client left open when it disconnects, and lets the others go on", async () => {
+    const c = await client();
+    await c.query("BEGIN");
+    await c.query("INSERT INTO t VALUES (20, 'abandoned')");
+    const waiting = database.query("SELECT 1"); // queued behind the open transaction
+    (c as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    await waiting;
+    expect(await ids("abandoned")).toEqual([]);
+  });
+
+  it("disconnects a client idle in a transaction while others wait for the session", async () => {
+    const c = await client();
+    const lost = new Promise<Error>((resolve) => c.on("error", resolve));
+    await c.query("BEGIN");
+    await c.query("INSERT INTO t VALUES (30, 'idle')");
+    await database.exec("INSERT INTO t VALUES (31, 'app')"); // waits until the idle client is cut off
+    expect((await lost).message).toMatch(/idle-in-transaction timeout/);
+    await c.end().catch(() => undefined);
+    expect(await ids("idle")).toEqual([]);
+    expect(await ids("app")).toEqual([2, 31]);
+  });
+});
