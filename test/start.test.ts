@@ -12,7 +12,12 @@ import { startServer } from "./support/server.ts";
 it("serves /readyz on a fresh embedded database filled with demo data, then shuts down cleanly", async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), "movr-start-"));
   // What `npm start` runs: the JavaScript that `npm install` compiled (vitest's setup rebuilt it).
-  const server = startServer({ MOVR_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "info" });
+  const server = startServer({
+    MOVR_DATA_DIR: dataDir,
+    PORT: "0",
+    MOVR_EMBEDDED_SQL_PORT: "0",
+    LOG_LEVEL: "info",
+  });
   try {
     const url = await server.ready();
     expect(server.logLines().map((l) => l.msg)).toContain(

@@ -2,7 +2,7 @@
 // server, or CockroachDB. The rest of the code sees a Drizzle database and a dialect.
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import type { ConnectionOptions } from "node:tls";
-import { PGlite } from "@electric-sql/pglite";
+import { PGlite, type QueryOptions } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -135,7 +135,8 @@ async function openEmbedded(config: DatabaseConfig, inMemory: boolean): Promise<
   // the SQL port's clients: every user, here and on the port, takes this gate first.
   const gate = new SessionGate();
   const gated = {
-    query: (...args: Parameters<PGlite["query"]>) => gate.run(() => client.query(...args)),
+    query: (sql: string, params?: unknown[], options?: QueryOptions) =>
+      gate.run(() => client.query(sql, params, options)),
     transaction: <T>(fn: Parameters<PGlite["transaction"]>[0]) =>
       gate.run(() => client.transaction(fn) as Promise<T>),
   };

@@ -146,6 +146,21 @@ describe("loadConfig", () => {
     expect(c.demoData).toBe(false);
   });
 
+  it("reads the embedded SQL port: default 5442 (may fall back), a number, 0, or off", () => {
+    expect(loadConfig({}).embeddedSql).toEqual({ port: 5442, isDefault: true });
+    expect(loadConfig({ MOVR_EMBEDDED_SQL_PORT: "6000" }).embeddedSql).toEqual({
+      port: 6000,
+      isDefault: false,
+    });
+    expect(loadConfig({ MOVR_EMBEDDED_SQL_PORT: "0" }).embeddedSql).toEqual({ port: 0, isDefault: false });
+    expect(loadConfig({ MOVR_EMBEDDED_SQL_PORT: "off" }).embeddedSql).toEqual({
+      port: null,
+      isDefault: false,
+    });
+    expect(() => loadConfig({ MOVR_EMBEDDED_SQL_PORT: "on" })).toThrow(/MOVR_EMBEDDED_SQL_PORT/);
+    expect(() => loadConfig({ MOVR_EMBEDDED_SQL_PORT: "70000" })).toThrow(/MOVR_EMBEDDED_SQL_PORT/);
+  });
+
   it("reads a region map from MOVR_REGIONS", () => {
     const c = loadConfig({
       MOVR_REGIONS: "us-central=chicago,detroit; us-east=new york",
