@@ -91,7 +91,7 @@ describe("movr errors", () => {
     const applied = loadMigrations().map((m) => `${String(m.version).padStart(4, "0")}_${m.name}`);
     expect(applied.slice(0, 2)).toEqual(["0001_movr_tables", "0002_accounts_and_invariants"]);
     expect(r.stdout).toBe(`Applied ${applied.join(", ")} on embedded PGlite (${dir}).\n`);
-  });
+  }, 180_000); // a fresh PGlite (initdb) is slow on a busy machine
 });
 
 if (SERVER_URL) {

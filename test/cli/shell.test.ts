@@ -144,7 +144,7 @@ describe("movr demo", () => {
   it("preloads movr data, answers SHOW CREATE TABLE users, and serves pg and psql clients on the printed URL", async () => {
     const demo = spawnMovr(["demo", "--seed", "3"]);
     try {
-      const [, url] = await demo.waitFor(/^#\s+(postgresql:\/\/\S+)$/m);
+      const [, url] = await demo.waitFor(/^#\s+(postgresql:\/\/\S+)$/m, 150_000);
       // A pg client stays connected (and queries) while the shell keeps working.
       const client = new pg.Client({ connectionString: url });
       await client.connect();
@@ -176,7 +176,7 @@ describe("movr demo", () => {
     } finally {
       demo.child.kill();
     }
-  });
+  }, 240_000);
 
   it("ends with one line and exit code 2 for an unknown city", async () => {
     const r = await runMovr(["demo", "--city", "atlantis"]);

@@ -47,7 +47,7 @@ describe("the embedded data directory's lock", () => {
     } finally {
       await again.close();
     }
-  });
+  }, 180_000); // two PGlite opens and an initdb: slow on a busy machine
 
   it("refuses while another live process holds it, and takes over once that process is SIGKILLed", async () => {
     const dir = freshDir();
