@@ -7,13 +7,12 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** node's arguments for package.json's "start" script: `tsx X` or `node X`. */
+/** node's arguments for package.json's "start" script (`node X`, as `npm start` runs it). */
 export function startCommand(): string[] {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
     scripts: Record<string, string>;
   };
   const [runner, ...rest] = (pkg.scripts.start ?? "").trim().split(/\s+/);
-  if (runner === "tsx") return ["--import", "tsx", ...rest];
   if (runner === "node") return rest;
   throw new Error(`test/support/server-process.ts does not know how to run "${pkg.scripts.start}"`);
 }
@@ -74,12 +73,12 @@ export async function stopServer(server: ServerProcess): Promise<number | string
  */
 export function spawnHolder(dir: string) {
   const code = `
-    const { acquireEmbeddedLock } = await import("./src/db/embedded-lock.ts");
+    const { acquireEmbeddedLock } = await import("./dist/src/db/embedded-lock.js");
     try { acquireEmbeddedLock(process.env.LOCK_DIR); } catch (err) { console.log(err.message); process.exit(1); }
     console.log("locked " + process.pid);
     process.stdin.resume();
     process.stdin.on("end", () => process.exit(0));`;
-  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+  const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", LOCK_DIR: dir },
     stdio: ["pipe", "pipe", "pipe"],
