@@ -9,30 +9,47 @@ import { describe, expect, it } from "vitest";
 import { REFERENCE_CITIES } from "../../src/cities/region.config.ts";
 import { databaseConfigFor } from "../../src/config.ts";
 import { openDatabase } from "../../src/db/database.ts";
-import { spawnHolder, spawnServer, stopServer, waitUntilReady } from "../support/server-process.ts";
+import { spawnHolder } from "../support/lock-holder.ts";
+import { startServer, type ServerProcess } from "../support/server.ts";
 import { runMovr } from "./support.ts";
 
 const lines = (text: string) => text.split("\n").filter((l) => l.trim() !== "");
+
+/** Ready: the "MovR is serving" line, then /readyz answering 200 (polled, generous limit). */
+async function waitUntilReady(server: ServerProcess): Promise<string> {
+  const base = await server.ready(150_000);
+  for (let i = 0; i < 600; i++) {
+    const res = await fetch(`${base}/readyz`).catch(() => undefined);
+    if (res?.status === 200) return base;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error("/readyz never answered 200");
+}
 
 describe("one owner per embedded data directory", () => {
   it("refuses a second npm start, routes movr commands to the first one's SQL port, and keeps every acknowledged write", async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), "movr-owner-"));
     const env = { MOVR_DATA_DIR: dataDir, MOVR_DEMO_DATA: "false", LOGIN_RATE_LIMIT_PER_MINUTE: "10000" };
-    const first = spawnServer(env);
+    const serverEnv = { ...env, PORT: "0", MOVR_EMBEDDED_SQL_PORT: "0", LOG_LEVEL: "info" };
+    const first = startServer(serverEnv);
+    const firstPid = first.child.pid!;
     const acknowledged: string[] = [];
     let cliRows = 0;
     try {
       const base = await waitUntilReady(first);
-      expect(first.output()).toMatch(
-        /SQL clients .* can use it at postgresql:\/\/postgres@127\.0\.0\.1:\d+\//,
+      expect(first.logLines().map((l) => l.msg)).toContainEqual(
+        expect.stringMatching(/^SQL clients .* can use it at postgresql:\/\/postgres@127\.0\.0\.1:\d+\//),
       );
 
-      const second = spawnServer(env);
+      const second = startServer(serverEnv);
       expect(await second.exited).toBe(1);
-      expect(lines(second.output())).toEqual([
-        expect.stringMatching(
-          new RegExp(`^movr: The embedded database in .* is in use by process ${first.pid} \\(npm start\\)`),
-        ),
+      expect(second.logLines().map((l) => [l.level, l.msg])).toEqual([
+        [
+          "fatal",
+          expect.stringMatching(
+            new RegExp(`^movr: The embedded database in .* is in use by process ${firstPid} \\(npm start\\)`),
+          ),
+        ],
       ]);
 
       // The server's own writes and the CLI's, at the same time.
@@ -62,7 +79,7 @@ describe("one owner per embedded data directory", () => {
           expect(lines(r.stderr)).toEqual([
             expect.stringMatching(
               new RegExp(
-                `^movr: the embedded database in .* is open in process ${first.pid} \\(npm start\\); using it through postgresql://`,
+                `^movr: the embedded database in .* is open in process ${firstPid} \\(npm start\\); using it through postgresql://`,
               ),
             ),
           ]);
@@ -76,7 +93,8 @@ describe("one owner per embedded data directory", () => {
         })(),
       ]);
     } finally {
-      expect(await stopServer(first)).toBe(0);
+      first.child.kill("SIGTERM");
+      expect(await first.exited).toBe(0);
     }
 
     const database = await openDatabase({ ...databaseConfigFor(undefined, {}), dataDir });

@@ -14,7 +14,7 @@ import {
   readEmbeddedLock,
   type LockHolder,
 } from "../../src/db/embedded-lock.ts";
-import { spawnHolder } from "../support/server-process.ts";
+import { spawnHolder } from "../support/lock-holder.ts";
 
 const freshDir = () => mkdtempSync(path.join(tmpdir(), "movr-lock-"));
 const lockOf = (dir: string) => JSON.parse(readFileSync(path.join(dir, LOCK_FILE), "utf8")) as LockHolder;
