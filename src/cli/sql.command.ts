@@ -12,7 +12,7 @@ import { runShell, type ShellIo, type ShellSummary } from "./shell/shell.ts";
  */
 export async function openShellConnection(
   config: DatabaseConfig,
-  stderr: Writable,
+  stderr: Writable = process.stderr,
 ): Promise<{ conn: ShellConnection; close(): Promise<void> }> {
   const url = config.url;
   if (url !== undefined && !url.startsWith("memory:")) {
