@@ -2,7 +2,7 @@
 // its own: two processes on one directory both "work" and each overwrites the other's pages, so
 // acknowledged writes vanish. The owner writes `movr.lock` into the directory (atomically, with
 // its PID, host, process start time and the SQL port it serves); anyone else is told who owns it.
-// See docs/embedded-database.md and docs/decisions/010-one-owner-per-embedded-database.md.
+// See docs/embedded-database.md and docs/decisions/011-one-owner-per-embedded-database.md.
 import { randomBytes } from "node:crypto";
 import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
