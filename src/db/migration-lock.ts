@@ -1,6 +1,6 @@
 // One migrator at a time, across processes: several servers started at once on an empty
 // database must not run the same CREATE statements side by side (PostgreSQL then fails with
-// 23505 on pg_type_typname_nsp_index). See docs/decisions/007-migration-lock.md.
+// 23505 on pg_type_typname_nsp_index). See docs/decisions/010-migration-lock.md.
 //
 // - PostgreSQL: a session-level advisory lock, held on the connection that runs the migrations.
 //   It goes away with the session, so a crashed migrator never blocks anyone.

@@ -78,47 +78,71 @@ export async function findActiveRideOfVehicle(
   return row;
 }
 
-/** Marks the ride ended; false when it had already ended (or does not exist). */
+/**
+ * Marks the ride ended; undefined when it had already ended (or does not exist). The end is
+ * never before the stored start (the end-after-start CHECK): GREATEST with start_time, in SQL,
+ * because the stored start may have microseconds, or come from a clock ahead of this one.
+ */
 export async function finishRide(
   tx: Tx,
   city: string,
   id: string,
   end: { endAddress: string; endTime: Date; revenue: string },
 ): Promise<RideRow | undefined> {
+  const endTime = sql`${end.endTime.toISOString()}::timestamp`;
   const [row] = await tx
     .update(rides)
-    .set(end)
+    .set({
+      endAddress: end.endAddress,
+      revenue: end.revenue,
+      endTime: sql`GREATEST(${endTime}, COALESCE(${rides.startTime}, ${endTime}))`,
+    })
     .where(and(eq(rides.city, city), eq(rides.id, id), isNull(rides.endTime)))
     .returning();
   return row;
 }
 
-/** A rider's rides, newest first (undated last); the cursor is the last row's (start_time, id). */
+/** Where a page of a rider's rides starts: after this (start_time, id), newest first. */
+export interface RideKey {
+  /** start_time as the database prints it (`timestamp::text`, microseconds kept); null when unset. */
+  startKey: string | null;
+  id: string;
+}
+
+/**
+ * A rider's rides, newest first (undated last), each with its keyset key. The key carries
+ * start_time as text, not as a JavaScript Date: a Date keeps milliseconds, and rides written by
+ * other clients (SQL now(), cockroach workload) have microseconds, so a Date key would skip rides.
+ */
 export async function listRidesOfRider(
   tx: Tx,
   city: string,
   riderId: string,
   limit: number,
-  after?: { startTime: Date; id: string },
-): Promise<RideRow[]> {
-  return tx
-    .select()
+  after?: RideKey,
+): Promise<{ ride: RideRow; key: RideKey }[]> {
+  const start = after?.startKey == null ? undefined : sql`${after.startKey}::timestamp`;
+  const rows = await tx
+    .select({ ride: rides, startKey: sql<string | null>`${rides.startTime}::text` })
     .from(rides)
     .where(
       and(
         eq(rides.city, city),
         eq(rides.riderId, riderId),
-        after
-          ? or(
-              lt(rides.startTime, after.startTime),
-              and(eq(rides.startTime, after.startTime), lt(rides.id, after.id)),
-              isNull(rides.startTime), // NULLS LAST: after every dated ride
-            )
-          : undefined,
+        after === undefined
+          ? undefined
+          : start === undefined
+            ? and(isNull(rides.startTime), lt(rides.id, after.id))
+            : or(
+                lt(rides.startTime, start),
+                and(eq(rides.startTime, start), lt(rides.id, after.id)),
+                isNull(rides.startTime), // NULLS LAST: after every dated ride
+              ),
       ),
     )
     .orderBy(descNullsLast(rides.startTime), desc(rides.id))
     .limit(limit);
+  return rows.map((r) => ({ ride: r.ride, key: { startKey: r.startKey, id: r.ride.id } }));
 }
 
 /** A city's active rides, oldest first (undated first). */

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { runTransaction } from "../db/transaction.ts";
 import { incrementUsageOfValidCodes } from "../promo-codes/promo-code.repository.ts";
 import type { MovrContext } from "../shared/context.ts";
-import { decodeCursor, encodeCursor } from "../shared/cursor.ts";
-import { conflict, DomainError, invalid, notFound } from "../shared/errors.ts";
+import { decodeCursor, encodeCursor, requireTimestampKey } from "../shared/cursor.ts";
+import { conflict, DomainError, notFound } from "../shared/errors.ts";
 import {
   LIMITS,
   requireCity,
@@ -25,6 +25,7 @@ import {
   listActiveRides as listActiveRideRows,
   listLocations,
   listRidesOfRider,
+  type RideKey,
 } from "./ride.repository.ts";
 import type { RideRow } from "./ride.table.ts";
 import { maxOf } from "../shared/arrays.ts";
@@ -212,12 +213,13 @@ export async function listMyRides(
   const city = requireCity(ctx.cities, input.riderCity);
   const riderId = requireUuid("riderId", input.riderId);
   const limit = requireIntInRange("limit", input.limit ?? 25, 1, 100);
-  let after: { startTime: Date; id: string } | undefined;
+  let after: RideKey | undefined;
   if (input.after) {
-    const [iso, id] = decodeCursor(input.after, 2) as [string, string];
-    const startTime = new Date(iso);
-    if (Number.isNaN(startTime.getTime())) throw invalid("after", "is not a cursor this server gave out");
-    after = { startTime, id: requireUuid("after", id) };
+    const [startKey, id] = decodeCursor(input.after, 2) as [string, string];
+    after = {
+      startKey: startKey === "" ? null : requireTimestampKey("after", startKey),
+      id: requireUuid("after", id),
+    };
   }
   const rows = await runTransaction(
     ctx.database,
@@ -229,9 +231,9 @@ export async function listMyRides(
   );
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
-  const next =
-    rows.length > limit && last?.startTime ? encodeCursor([last.startTime.toISOString(), last.id]) : null;
-  return { rides: page.map(toRide), next };
+  // The key as the database printed it: its microseconds come back exactly.
+  const next = rows.length > limit && last ? encodeCursor([last.key.startKey ?? "", last.key.id]) : null;
+  return { rides: page.map((r) => toRide(r.ride)), next };
 }
 
 export async function getActiveRide(

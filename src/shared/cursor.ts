@@ -16,3 +16,28 @@ export function decodeCursor(cursor: string, count: number): string[] {
   }
   throw invalid("after", "is not a cursor this server gave out");
 }
+
+const TIMESTAMP_KEY_RE = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?Z?$/;
+
+/**
+ * A cursor's timestamp key, checked before it reaches SQL: what `timestamp::text` prints
+ * (`2026-11-24 10:00:00.0001`, PostgreSQL's and CockroachDB's ISO style, microseconds kept), or
+ * an ISO-8601 string of an older cursor. Years 1–9999 and real calendar dates only, so the
+ * database never sees a value it refuses (22008). Throws DomainError invalid_request on `field`.
+ */
+export function requireTimestampKey(field: string, value: string): string {
+  const m = TIMESTAMP_KEY_RE.exec(value);
+  const [year, month, day, hour, minute, second] = (m?.slice(1, 7) ?? []).map(Number) as number[];
+  const valid =
+    m !== null &&
+    year! >= 1 &&
+    month! >= 1 &&
+    month! <= 12 &&
+    day! >= 1 &&
+    day! <= new Date(Date.UTC(year!, month!, 0)).getUTCDate() &&
+    hour! <= 23 &&
+    minute! <= 59 &&
+    second! <= 59;
+  if (!valid) throw invalid(field, "is not a cursor this server gave out");
+  return value;
+}

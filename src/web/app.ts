@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from "../metrics/metrics.registry.ts";
 import { apiRoutes } from "./api/api.routes.ts";
 import { authPlugin } from "./auth.plugin.ts";
 import { sendHttpError, toHttpError } from "./errors.ts";
+import { loginBudgetPlugin } from "./login-budget.ts";
 import { metricsPlugin } from "./metrics.plugin.ts";
 import { pageRoutes } from "./pages/pages.routes.ts";
 import { drainingHooks } from "./shutdown.ts";
@@ -61,6 +62,7 @@ export async function buildApp({
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
   await app.register(rateLimit, { global: false });
+  await app.register(loginBudgetPlugin, { perMinute: config.loginRateLimitPerMinute });
   await app.register(swagger, {
     openapi: {
       info: { title: "MovR API", version: "1.0.0", description: "The MovR vehicle-sharing JSON API." },

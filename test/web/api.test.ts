@@ -712,7 +712,7 @@ describe.each(TARGETS)("JSON API on $name", (target) => {
       expect(await listOwnerVehicles(ctx, "boston", caller.id)).toEqual([]);
     });
 
-    it("rate-limits login and register per client: 429 rate_limited with Retry-After", async () => {
+    it("rate-limits login and register per client address: 429 rate_limited with Retry-After", async () => {
       const limited = await buildApp({
         config: loadConfig({ SESSION_SECRET: SECRET, LOGIN_RATE_LIMIT_PER_MINUTE: "2" }),
         ctx,
@@ -733,10 +733,13 @@ describe.each(TARGETS)("JSON API on $name", (target) => {
         expect(retryAfter).toBeGreaterThan(0);
         expect(retryAfter).toBeLessThanOrEqual(60);
 
+        // Login and register share one budget per address (test/web/same-meaning.test.ts): register
+        // from another address, which has its own.
         const register = (n: number) =>
           limited.inject({
             method: "POST",
             url: `${API}/auth/register`,
+            remoteAddress: "192.0.2.50",
             payload: {
               city: "boston",
               name: "R",

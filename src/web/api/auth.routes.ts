@@ -1,5 +1,5 @@
 // Accounts and sessions: register, log in (a bearer token), log out, me, delete me.
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { login, logout, register } from "../../auth/auth.service.ts";
 import { LIMITS } from "../../shared/validation.ts";
 import { deactivateUser } from "../../users/user.service.ts";
@@ -11,33 +11,23 @@ import { userJson } from "./serialize.ts";
 const tags = ["accounts"];
 const bearer = [{ bearer: [] }];
 
-/** The builder's result is thrown, so it must be an Error the app's error handler maps to 429. */
-export function rateLimitError(_request: FastifyRequest, context: { ttl: number }): Error {
-  return Object.assign(new Error("Too many attempts."), {
-    statusCode: 429,
-    retryAfter: Math.max(1, Math.ceil(context.ttl / 1000)),
-  });
-}
-
-export async function authRoutes(app: FastifyInstance, { config, ctx }: RouteOptions): Promise<void> {
-  // Per client IP, per route: slows password guessing and account farming.
-  const rateLimit = {
-    max: config.loginRateLimitPerMinute,
-    timeWindow: 60_000,
-    errorResponseBuilder: rateLimitError,
-  };
+export async function authRoutes(app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
+  // One budget per client address and per username, shared with the pages (src/web/login-budget.ts).
+  const preHandler = app.loginBudget;
 
   app.post<{ Body: { city: string; name: string; username: string; email: string; password: string } }>(
     "/auth/register",
     {
-      config: { rateLimit, cityFrom: "body" },
+      config: { cityFrom: "body" },
+      preHandler,
       schema: {
         tags,
         summary: "Create an account",
         body: object({
           city: city(ctx.cities),
           name: text(LIMITS.name),
-          username: text(LIMITS.username, { pattern: "^[a-zA-Z0-9_.-]+$" }),
+          // Surrounding spaces are trimmed, as on the register form (docs/decisions/010).
+          username: text(LIMITS.username, { pattern: "^ *[a-zA-Z0-9_.-]+ *$" }),
           email: text(LIMITS.email, { format: "email" }),
           password: text(LIMITS.password.max, { minLength: LIMITS.password.min }),
         }),
@@ -53,7 +43,7 @@ export async function authRoutes(app: FastifyInstance, { config, ctx }: RouteOpt
   app.post<{ Body: { username: string; password: string } }>(
     "/auth/login",
     {
-      config: { rateLimit },
+      preHandler,
       schema: {
         tags,
         summary: "Log in; the token goes in `Authorization: Bearer <token>`",

@@ -33,7 +33,7 @@ export async function promoCodeRoutes(app: FastifyInstance, { ctx }: RouteOption
         tags,
         summary: "Apply a promo code to the caller's account (once per code)",
         security: bearer,
-        body: object({ code: text(LIMITS.promoCode, { pattern: "^[A-Za-z0-9_-]+$" }) }),
+        body: object({ code: text(LIMITS.promoCode, { pattern: "^ *[A-Za-z0-9_-]+ *$" }) }),
         response: {
           201: object({ promoCode: appliedPromoCodeSchema }),
           ...errors(401, 403, 404, 409),

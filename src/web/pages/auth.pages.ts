@@ -39,10 +39,8 @@ function checkFormToken(request: FastifyRequest): void {
 }
 
 export async function authPages(app: FastifyInstance, { config, ctx, eta }: PageDeps): Promise<void> {
-  const limited = {
-    schema: HIDDEN,
-    config: { rateLimit: { max: config.loginRateLimitPerMinute, timeWindow: 60_000 } },
-  };
+  // The same budget as the API's login and register (src/web/login-budget.ts).
+  const limited = { schema: HIDDEN, preHandler: app.loginBudget };
 
   app.get("/", { schema: HIDDEN }, async (request, reply) =>
     reply.redirect(request.auth ? "/vehicles" : "/login", 302),
