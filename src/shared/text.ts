@@ -4,7 +4,7 @@
 // expression, so every edge refuses the same values with the same sentence.
 // Why: PostgreSQL refuses U+0000 in text (SQLSTATE 22021) and unpaired surrogates in JSONB
 // (22P05), and stores an unpaired surrogate in a VARCHAR as U+FFFD, a different value; control
-// characters have no place in a name, an address or a code. See docs/decisions/010.
+// characters have no place in a name, an address or a code. See docs/decisions/012.
 
 /**
  * ECMA-262 pattern (with the `u` flag, as Ajv compiles every `pattern`): no character of the

@@ -56,7 +56,7 @@ export function optionalText(field: string, value: string | undefined | null, ma
 
 /**
  * A password: the text rule and LIMITS.password, counted in characters, and exactly as typed:
- * never trimmed, so the same string registers and logs in (docs/decisions/010).
+ * never trimmed, so the same string registers and logs in (docs/decisions/012).
  */
 export function requirePassword(value: string): string {
   checkText("password", value, LIMITS.password.max);

@@ -1,6 +1,6 @@
 // One budget of login and register attempts per client address, and one per username, shared
 // by every door: the API's login and register, and the pages' login and register forms. Separate
-// per-route limits would give an attacker one budget per door (ADR 010).
+// per-route limits would give an attacker one budget per door (ADR 012).
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import fp from "fastify-plugin";
 import { isText } from "../shared/text.ts";

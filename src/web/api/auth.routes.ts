@@ -26,7 +26,7 @@ export async function authRoutes(app: FastifyInstance, { ctx }: RouteOptions): P
         body: object({
           city: city(ctx.cities),
           name: text(LIMITS.name),
-          // Surrounding spaces are trimmed, as on the register form (docs/decisions/010).
+          // Surrounding spaces are trimmed, as on the register form (docs/decisions/012).
           username: text(LIMITS.username, { pattern: "^ *[a-zA-Z0-9_.-]+ *$" }),
           email: text(LIMITS.email, { format: "email" }),
           password: text(LIMITS.password.max, { minLength: LIMITS.password.min }),
