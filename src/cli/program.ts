@@ -162,9 +162,14 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         .default("text"),
     )
     .option("--seed <n>", "random seed for the workers' choices", intArg(0, 2 ** 31 - 1), 1)
+    .option(
+      "--histograms <file>",
+      "write per-second latency histograms to this file (the format of cockroach workload run --histograms)",
+    )
     .action(
       async (o: {
         url?: string;
+        histograms?: string;
         concurrency: number;
         duration: number;
         maxRate: number;
@@ -190,6 +195,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
               seed: o.seed,
               durationMs: o.duration,
               displayFormat: o.displayFormat,
+              ...(o.histograms === undefined ? {} : { histogramsFile: o.histograms }),
             },
             io,
           ),

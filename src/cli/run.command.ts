@@ -1,5 +1,8 @@
 // `movr run`: the reference operation mix with real concurrency, for a duration or until Ctrl-C.
+import { createWriteStream, type WriteStream } from "node:fs";
+import { once } from "node:events";
 import { performance } from "node:perf_hooks";
+import { encodeTick } from "../workload/histogram-file.ts";
 import { sqlState } from "../db/sql-errors.ts";
 import type { MovrContext } from "../shared/context.ts";
 import { listVehicles } from "../vehicles/vehicle.service.ts";
@@ -19,6 +22,8 @@ export interface RunCommandOptions extends WorkloadOptions {
   /** 0 runs until interrupted. */
   durationMs: number;
   displayFormat: DisplayFormat;
+  /** Write per-second histograms here (histogram-file.ts: CockroachDB's --histograms format). */
+  histogramsFile?: string;
 }
 
 export interface RunIo {
@@ -48,6 +53,7 @@ async function preflight(ctx: MovrContext, o: RunCommandOptions): Promise<void> 
 
 export async function runWorkload(ctx: MovrContext, o: RunCommandOptions, io: RunIo): Promise<RunSummary> {
   const database = ctx.database;
+  const histograms = o.histogramsFile ? await openHistogramFile(o.histogramsFile) : undefined;
   const stats = new WorkloadStats(OPERATIONS);
   const unwatch = watchIdleConnections(database, () => {
     stats.idleConnectionsLost++;
@@ -56,6 +62,7 @@ export async function runWorkload(ctx: MovrContext, o: RunCommandOptions, io: Ru
     await preflight(ctx, o);
   } catch (err) {
     unwatch();
+    histograms?.destroy();
     throw err;
   }
   const before = { ...database.stats };
@@ -80,7 +87,23 @@ export async function runWorkload(ctx: MovrContext, o: RunCommandOptions, io: Ru
   );
   const startedAt = performance.now();
   const reporter = new RunReporter(io.stdout, io.stderr, o.displayFormat, startedAt);
-  const ticker = setInterval(() => reporter.tick(stats, performance.now()), 1000);
+  let lastTick = startedAt;
+  const writeHistograms = () => {
+    if (!histograms) return;
+    const now = performance.now();
+    const at = new Date().toISOString();
+    for (const name of OPERATIONS) {
+      const hist = stats.op(name).tick.take();
+      histograms.write(
+        `${encodeTick({ Name: name, Hist: hist, Elapsed: (now - lastTick) * 1e6, Now: at })}\n`,
+      );
+    }
+    lastTick = now;
+  };
+  const ticker = setInterval(() => {
+    reporter.tick(stats, performance.now());
+    writeHistograms();
+  }, 1000);
   const timer = o.durationMs > 0 ? setTimeout(() => controller.abort(), o.durationMs) : undefined;
   try {
     await runWorkers(ctx, o, stats, controller.signal, onFatal);
@@ -90,10 +113,16 @@ export async function runWorkload(ctx: MovrContext, o: RunCommandOptions, io: Ru
     removeInterrupt();
     unwatch();
   }
+  // The last, partial second too: the file's counts add up to the summary's.
+  writeHistograms();
+  if (histograms) {
+    histograms.end();
+    await once(histograms, "close");
+  }
   const elapsedMs = performance.now() - startedAt;
   const after = database.stats;
   const fatalLine = fatal ? `${fatal.op} failed: ${describeFailure(fatal.error).message}` : undefined;
-  return reporter.summarize(
+  const summary = reporter.summarize(
     stats,
     elapsedMs,
     {
@@ -103,4 +132,21 @@ export async function runWorkload(ctx: MovrContext, o: RunCommandOptions, io: Ru
     },
     { interrupted, ...(fatalLine === undefined ? {} : { fatal: fatalLine }) },
   );
+  if (o.histogramsFile)
+    writeLine(io.stderr, `Histograms (one line per operation per second): ${o.histogramsFile}`);
+  return summary;
+}
+
+/** Opens (truncates) the histogram file; a path that cannot be written is one sentence. */
+async function openHistogramFile(path: string): Promise<WriteStream> {
+  const stream = createWriteStream(path);
+  try {
+    await once(stream, "open");
+  } catch (err) {
+    throw new CliError(
+      `Cannot write the histogram file "${path}": ${(err as NodeJS.ErrnoException).code ?? "error"}.`,
+    );
+  }
+  stream.on("error", () => undefined);
+  return stream;
 }

@@ -1,12 +1,14 @@
 // Latency histograms and counters per operation, read every second and at the end of a run.
-// Latencies are recorded for successful operations only, in microseconds.
+// Latencies are recorded for successful operations only, in nanoseconds, with the layout of the
+// histogram file (histogram-file.ts), so the file decodes to exactly what is printed.
 import { build, type Histogram } from "hdr-histogram-js";
+import { HISTOGRAM_LAYOUT, TickHistogram } from "./histogram-file.ts";
 
 const newHistogram = (): Histogram =>
   build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 3_600_000_000,
-    numberOfSignificantValueDigits: 3,
+    lowestDiscernibleValue: HISTOGRAM_LAYOUT.lowestNs,
+    highestTrackableValue: HISTOGRAM_LAYOUT.highestNs,
+    numberOfSignificantValueDigits: HISTOGRAM_LAYOUT.significantFigures,
   });
 
 export interface LatencySummary {
@@ -19,7 +21,7 @@ export interface LatencySummary {
 }
 
 export function summarize(h: Histogram): LatencySummary {
-  const ms = (us: number) => us / 1000;
+  const ms = (ns: number) => ns / 1e6;
   if (h.totalCount === 0) return { count: 0, avgMs: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0, pMaxMs: 0 };
   return {
     count: h.totalCount,
@@ -45,14 +47,20 @@ export class OperationStats {
   readonly cumulative = newHistogram();
   interval = newHistogram();
   intervalErrors = 0;
+  /** This tick's latencies for the histogram file (taken by the file writer, if any). */
+  readonly tick = new TickHistogram();
 
   constructor(readonly name: string) {}
 
   recordOk(latencyMs: number): void {
-    const us = Math.max(1, Math.round(latencyMs * 1000));
+    const ns = Math.min(
+      HISTOGRAM_LAYOUT.highestNs,
+      Math.max(HISTOGRAM_LAYOUT.lowestNs, Math.round(latencyMs * 1e6)),
+    );
     this.ok++;
-    this.cumulative.recordValue(us);
-    this.interval.recordValue(us);
+    this.cumulative.recordValue(ns);
+    this.interval.recordValue(ns);
+    this.tick.record(ns);
   }
 
   recordConflict(code: string): void {

@@ -1,6 +1,10 @@
 // `movr run`: per-second rows in the `cockroach workload run` format, a summary whose counts the
 // database agrees with, JSON rows, Ctrl-C, and (on the server) backends terminated mid-run.
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import pg from "pg";
+import { decodeHistogramFile, mergeTicks } from "../../src/workload/histogram-file.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFERENCE_CITIES } from "../../src/cities/region.config.ts";
 import { runLoad } from "../../src/cli/load.command.ts";
@@ -151,7 +155,12 @@ describe.each(TARGETS)("movr run on $name", (target) => {
 
   it("--display-format json prints one object per row; Ctrl-C ends with the summary", async () => {
     const io = testIo();
-    const running = runWorkload(ctx, options({ durationMs: 0, displayFormat: "json", maxRate: 200 }), io);
+    const histogramsFile = path.join(mkdtempSync(path.join(tmpdir(), "movr-hist-")), "run.histograms.json");
+    const running = runWorkload(
+      ctx,
+      options({ durationMs: 0, displayFormat: "json", maxRate: 200, histogramsFile }),
+      io,
+    );
     for (let i = 0; i < 200 && !io.stdout.text.includes('"type":"tick"'); i++) {
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -166,6 +175,26 @@ describe.each(TARGETS)("movr run on $name", (target) => {
     expect(result.type).toBe("result");
     expect(result.transactions.committed).toBeGreaterThan(0);
     expect(result.interrupted).toBe(true);
+    // The histogram file (CockroachDB's --histograms format) decodes to the printed summary.
+    expect(io.stderr.text).toContain(`Histograms (one line per operation per second): ${histogramsFile}`);
+    const decoded = decodeHistogramFile(readFileSync(histogramsFile, "utf8"));
+    expect([...decoded.keys()].sort()).toEqual([...OPERATIONS].sort());
+    const all = mergeTicks([...decoded.values()].flat())!;
+    expect(all.total).toBe(summary.total.ok);
+    const ms = (ns: number) => ns / 1e6;
+    for (const [p, key] of [
+      [50, "p50Ms"],
+      [95, "p95Ms"],
+      [99, "p99Ms"],
+      [100, "pMaxMs"],
+    ] as const) {
+      for (const op of OPERATIONS) {
+        const merged = mergeTicks(decoded.get(op)!)!;
+        expect(merged.total, op).toBe(summary.operations[op]!.ok);
+        expect(ms(merged.valueAtPercentile(p)), `${op} ${key}`).toBeCloseTo(summary.operations[op]![key], 3);
+      }
+      expect(ms(all.valueAtPercentile(p)), `total ${key}`).toBeCloseTo(summary.total[key], 3);
+    }
     // --max-rate 200 ops/s: the total cannot run far ahead of the elapsed time.
     expect(summary.total.ok + summary.total.conflicts).toBeLessThanOrEqual(
       Math.ceil((summary.elapsedMs / 1000) * 200) + 8,

@@ -1,0 +1,218 @@
+// Per-second latency histograms in the file format of `cockroach workload run --histograms`:
+// one JSON object per operation per tick, as CockroachDB's pkg/workload/histogram writes
+// (histogram.go: `type SnapshotTick struct { Name string; Hist *hdrhistogram.Snapshot;
+// Elapsed time.Duration; Now time.Time }`, encoded by Go's encoding/json without tags, so the
+// keys are the field names; Elapsed is nanoseconds, Now an RFC 3339 time). Hist is
+// github.com/codahale/hdrhistogram's Snapshot {LowestTrackableValue, HighestTrackableValue,
+// SignificantFigures, Counts}: values are nanoseconds and Counts is the HdrHistogram counts
+// array (bucket/sub-bucket layout of HdrHistogram, the same as hdr-histogram-js with the same
+// parameters). Trailing zero counts are left out; codahale's Import reads a shorter array.
+// CockroachDB records with 1 significant figure; we record with 3, the precision `movr run`
+// prints, so a decoded file gives exactly the printed percentiles. Readers use the parameters
+// in each snapshot.
+
+/** The histogram parameters of `movr run` (src/workload/stats.ts records with the same). */
+export const HISTOGRAM_LAYOUT = {
+  lowestNs: 1000,
+  highestNs: 3_600_000_000_000,
+  significantFigures: 3,
+} as const;
+
+export interface HdrSnapshot {
+  LowestTrackableValue: number;
+  HighestTrackableValue: number;
+  SignificantFigures: number;
+  Counts: number[];
+}
+
+export interface SnapshotTick {
+  Name: string;
+  Hist: HdrSnapshot;
+  /** Nanoseconds since the previous tick of this name. */
+  Elapsed: number;
+  /** When the tick was taken: it covers [Now - Elapsed, Now). */
+  Now: string;
+}
+
+const TWO_32 = 2 ** 32;
+
+function bitLength(x: number): number {
+  const hi = Math.floor(x / TWO_32);
+  return hi > 0 ? 64 - Math.clz32(hi) : 32 - Math.clz32(x >>> 0);
+}
+
+/** HdrHistogram's counts-array arithmetic (Java HdrHistogram, codahale/hdrhistogram) for one layout. */
+export class HdrLayout {
+  readonly unitMagnitude: number;
+  readonly subBucketHalfCountMagnitude: number;
+  readonly subBucketCount: number;
+  readonly subBucketHalfCount: number;
+  private readonly subBucketMask: number;
+
+  constructor(
+    readonly lowest: number,
+    readonly highest: number,
+    readonly significantFigures: number,
+  ) {
+    const largestSingleUnit = 2 * 10 ** significantFigures;
+    const subBucketCountMagnitude = Math.ceil(Math.log2(largestSingleUnit));
+    this.subBucketHalfCountMagnitude = Math.max(subBucketCountMagnitude, 1) - 1;
+    this.unitMagnitude = Math.max(0, Math.floor(Math.log2(lowest)));
+    this.subBucketCount = 2 ** (this.subBucketHalfCountMagnitude + 1);
+    this.subBucketHalfCount = this.subBucketCount / 2;
+    this.subBucketMask = (this.subBucketCount - 1) * 2 ** this.unitMagnitude;
+  }
+
+  private bucketIndex(value: number): number {
+    // 64 - unitMagnitude - (subBucketHalfCountMagnitude + 1) - leadingZeros(value | mask); the
+    // mask fills every bit below its top, so value | mask has the bit length of the larger.
+    return (
+      bitLength(Math.max(value, this.subBucketMask)) -
+      this.unitMagnitude -
+      (this.subBucketHalfCountMagnitude + 1)
+    );
+  }
+
+  private subBucketIndex(value: number, bucket: number): number {
+    return Math.floor(value / 2 ** (bucket + this.unitMagnitude));
+  }
+
+  /** Where `value` is counted. */
+  indexOf(value: number): number {
+    const bucket = this.bucketIndex(value);
+    const sub = this.subBucketIndex(value, bucket);
+    return (bucket + 1) * 2 ** this.subBucketHalfCountMagnitude + (sub - this.subBucketHalfCount);
+  }
+
+  /** The lowest value counted at `index`. */
+  valueAt(index: number): number {
+    let bucket = Math.floor(index / 2 ** this.subBucketHalfCountMagnitude) - 1;
+    let sub = (index % this.subBucketHalfCount) + this.subBucketHalfCount;
+    if (bucket < 0) {
+      sub -= this.subBucketHalfCount;
+      bucket = 0;
+    }
+    return sub * 2 ** (bucket + this.unitMagnitude);
+  }
+
+  /** The highest value counted at the same index as `value`. */
+  highestEquivalent(value: number): number {
+    const bucket = this.bucketIndex(value);
+    const sub = this.subBucketIndex(value, bucket);
+    const adjusted = sub >= this.subBucketCount ? bucket + 1 : bucket;
+    const lowest = sub * 2 ** (bucket + this.unitMagnitude);
+    return lowest + 2 ** (this.unitMagnitude + adjusted) - 1;
+  }
+}
+
+/** One tick's latencies of one operation, in the counts layout of the file. */
+export class TickHistogram {
+  private counts: number[] = [];
+  private readonly layout = new HdrLayout(
+    HISTOGRAM_LAYOUT.lowestNs,
+    HISTOGRAM_LAYOUT.highestNs,
+    HISTOGRAM_LAYOUT.significantFigures,
+  );
+
+  /** Records a latency in nanoseconds (clamped to the layout's range, as CockroachDB does). */
+  record(ns: number): void {
+    const v = Math.min(HISTOGRAM_LAYOUT.highestNs, Math.max(HISTOGRAM_LAYOUT.lowestNs, Math.round(ns)));
+    const i = this.layout.indexOf(v);
+    while (this.counts.length <= i) this.counts.push(0);
+    this.counts[i]! += 1;
+  }
+
+  /** The snapshot so far, and a fresh start. */
+  take(): HdrSnapshot {
+    const counts = this.counts;
+    this.counts = [];
+    return {
+      LowestTrackableValue: HISTOGRAM_LAYOUT.lowestNs,
+      HighestTrackableValue: HISTOGRAM_LAYOUT.highestNs,
+      SignificantFigures: HISTOGRAM_LAYOUT.significantFigures,
+      Counts: counts,
+    };
+  }
+}
+
+/** One line of the file. */
+export function encodeTick(tick: SnapshotTick): string {
+  return JSON.stringify({
+    Name: tick.Name,
+    Hist: tick.Hist,
+    Elapsed: Math.round(tick.Elapsed),
+    Now: tick.Now,
+  });
+}
+
+/** The ticks of a histogram file by operation name, in file order (CockroachDB's DecodeSnapshots). */
+export function decodeHistogramFile(text: string): Map<string, SnapshotTick[]> {
+  const out = new Map<string, SnapshotTick[]>();
+  text.split("\n").forEach((line, n) => {
+    if (line.trim() === "") return;
+    let tick: SnapshotTick;
+    try {
+      tick = JSON.parse(line) as SnapshotTick;
+    } catch {
+      throw new Error(`line ${n + 1} is not JSON`);
+    }
+    if (typeof tick.Name !== "string" || !tick.Hist || !Array.isArray(tick.Hist.Counts)) {
+      throw new Error(`line ${n + 1} is not a histogram tick (Name, Hist, Elapsed, Now)`);
+    }
+    const list = out.get(tick.Name) ?? [];
+    list.push(tick);
+    out.set(tick.Name, list);
+  });
+  return out;
+}
+
+/** Counts merged over ticks of one layout, with what HdrHistogram reports of them. */
+export class DecodedHistogram {
+  readonly counts: number[] = [];
+  readonly layout: HdrLayout;
+  total = 0;
+
+  constructor(first: HdrSnapshot) {
+    this.layout = new HdrLayout(
+      first.LowestTrackableValue,
+      first.HighestTrackableValue,
+      first.SignificantFigures,
+    );
+  }
+
+  add(s: HdrSnapshot): void {
+    s.Counts.forEach((c, i) => {
+      if (c === 0) return;
+      while (this.counts.length <= i) this.counts.push(0);
+      this.counts[i]! += c;
+      this.total += c;
+    });
+  }
+
+  /**
+   * HdrHistogram's getValueAtPercentile (the highest equivalent value; the lowest for p0), in
+   * the file's unit (ns).
+   */
+  valueAtPercentile(percentile: number): number {
+    if (this.total === 0) return 0;
+    const wanted = Math.max(1, Math.ceil((Math.min(percentile, 100) / 100) * this.total));
+    let seen = 0;
+    for (let i = 0; i < this.counts.length; i++) {
+      seen += this.counts[i]!;
+      if (seen >= wanted) {
+        const value = this.layout.valueAt(i);
+        return percentile === 0 ? value : this.layout.highestEquivalent(value);
+      }
+    }
+    return 0;
+  }
+}
+
+/** Every tick of one operation merged (its whole run). */
+export function mergeTicks(ticks: readonly SnapshotTick[]): DecodedHistogram | undefined {
+  const first = ticks[0];
+  if (!first) return undefined;
+  const merged = new DecodedHistogram(first.Hist);
+  for (const t of ticks) merged.add(t.Hist);
+  return merged;
+}
