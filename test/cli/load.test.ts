@@ -14,6 +14,8 @@ import { users } from "../../src/users/user.table.ts";
 import { vehicles } from "../../src/vehicles/vehicle.table.ts";
 import { generate, spread } from "../../src/workload/generate.ts";
 import { dropServerDatabases, MOVR_TABLES, TARGETS } from "../support/databases.ts";
+import { countStatements } from "../support/round-trips.ts";
+import { LOAD_TABLES } from "../../src/workload/load.service.ts";
 import { Capture, count } from "./support.ts";
 
 afterAll(dropServerDatabases);
@@ -201,6 +203,21 @@ describe.each(TARGETS)("movr load on $name", (target) => {
     expect(beside.skipped).toBeGreaterThan(0);
     for (const [what, sql] of Object.entries(ORPHANS)) {
       expect(await count(database, sql), what).toBe(0);
+    }
+  });
+
+  it("loads a server's empty tables with COPY FROM STDIN, and PGlite's with bulk INSERTs", async () => {
+    const fresh = await target.open({ poolMax: 3 });
+    const counter = countStatements(fresh);
+    try {
+      await runLoad({ ...ctx, database: fresh }, OPTIONS, new Capture());
+      const copies = counter.texts().filter((t) => /^COPY /.test(t));
+      if (target.name === "pglite") expect(copies).toEqual([]);
+      else expect(copies.map((t) => /^COPY (\w+)/.exec(t)?.[1])).toEqual([...LOAD_TABLES]);
+      expect(await contentHash(fresh)).toBe(firstHash);
+    } finally {
+      counter.restore();
+      await fresh.close();
     }
   });
 

@@ -7,6 +7,8 @@ import type { Database } from "../../src/db/database.ts";
 export interface StatementCounter {
   /** Statements sent since the last reset. */
   count(): number;
+  /** Their SQL text, in order (a COPY stream's too). */
+  texts(): string[];
   reset(): void;
   restore(): void;
 }
@@ -15,10 +17,15 @@ type AnyFn = (...args: unknown[]) => unknown;
 
 export function countStatements(database: Database): StatementCounter {
   let n = 0;
+  let texts: string[] = [];
+  const record = (arg: unknown) => {
+    n++;
+    texts.push(typeof arg === "string" ? arg : String((arg as { text?: unknown } | null)?.text ?? ""));
+  };
   const counted =
     (f: AnyFn, self: unknown): AnyFn =>
     (...args) => {
-      n++;
+      record(args[0]);
       return Reflect.apply(f, self, args); // a handful of driver arguments
     };
   let restore: () => void;
@@ -31,7 +38,7 @@ export function countStatements(database: Database): StatementCounter {
     own.exec = counted(client.exec as AnyFn, client);
     own.transaction = (callback: (tx: unknown) => Promise<unknown>) =>
       transaction.call(client, async (tx) => {
-        n++; // BEGIN
+        record("BEGIN");
         const proxy = new Proxy(tx, {
           get: (target, prop) => {
             const value = Reflect.get(target, prop) as unknown;
@@ -41,7 +48,7 @@ export function countStatements(database: Database): StatementCounter {
         try {
           return await callback(proxy);
         } finally {
-          n++; // COMMIT or ROLLBACK
+          record("COMMIT"); // or ROLLBACK
         }
       });
     restore = () => {
@@ -51,7 +58,7 @@ export function countStatements(database: Database): StatementCounter {
     const proto = pg.Client.prototype as unknown as Record<string, unknown>;
     const original = proto.query as AnyFn;
     proto.query = function (this: unknown, ...args: unknown[]) {
-      n++;
+      record(args[0]);
       return Reflect.apply(original, this, args); // a handful of driver arguments
     };
     restore = () => {
@@ -60,8 +67,10 @@ export function countStatements(database: Database): StatementCounter {
   }
   return {
     count: () => n,
+    texts: () => texts,
     reset: () => {
       n = 0;
+      texts = [];
     },
     restore,
   };
