@@ -83,6 +83,11 @@ export interface AppConfig {
   bodyLimitBytes: number;
   /** On SIGTERM/SIGINT, the longest wait in ms for requests in flight before exiting. */
   shutdownGraceMs: number;
+  /** Content-Security-Policy additions. */
+  csp: {
+    /** Origins pages may load images from besides their own (map tiles, ...). */
+    imgSrc: string[];
+  };
 }
 
 export interface MetricsConfig {
@@ -133,6 +138,7 @@ const EnvSchema = z.object({
   BODY_LIMIT_BYTES: intFrom(1024, 10_485_760).default(65_536),
   SHUTDOWN_GRACE_MS: intFrom(0, 600_000).default(10_000),
   WEB_CONCURRENCY: intFrom(1, 1024).optional(),
+  CSP_IMG_SRC: z.string().optional(),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -207,7 +213,33 @@ export function loadConfig(env: Env = process.env): AppConfig {
     loginRateLimitPerMinute: e.LOGIN_RATE_LIMIT_PER_MINUTE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    csp: { imgSrc: parseOrigins("CSP_IMG_SRC", e.CSP_IMG_SRC) },
   };
+}
+
+/**
+ * A list of origins (`https://tiles.example.org`), separated by spaces or commas, as CSP source
+ * expressions. Throws ConfigError naming `variable` for anything that is not an http(s) origin.
+ */
+export function parseOrigins(variable: string, raw: string | undefined): string[] {
+  if (!raw) return [];
+  return raw
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((item) => {
+      // A wildcard subdomain, as CSP allows it: https://*.tile.example.org
+      if (/^https?:\/\/\*\.[a-z0-9.-]+(:\d+)?$/i.test(item)) return item.toLowerCase();
+      let u: URL | undefined;
+      try {
+        u = new URL(item);
+      } catch {
+        u = undefined;
+      }
+      if (!u || !/^https?:$/.test(u.protocol) || u.origin === "null") {
+        throw new ConfigError(`Invalid configuration: ${variable}: "${item}" is not an http(s) origin`);
+      }
+      return u.origin;
+    });
 }
 
 /** A database configuration for a given URL with every other setting at its default (CLI, tests). */

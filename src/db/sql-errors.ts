@@ -124,7 +124,9 @@ export function unavailabilityOf(err: unknown): UnavailabilityKind | undefined {
 
 /** One readable clause for a driver error: the errno or the server's message, never a stack. */
 export function describeError(err: unknown): string {
-  const e = err as { code?: string; message?: string; errors?: unknown[] };
+  const e = err as { code?: string; message?: string; errors?: unknown[]; cause?: unknown };
+  // Drizzle's wrapper repeats the SQL text and every parameter: say what its cause says instead.
+  if (/^Failed query:/i.test(e.message ?? "")) return e.cause ? describeError(e.cause) : "a statement failed";
   // Node reports a refused dual-stack connect as an AggregateError with an empty message.
   const inner = (e.errors?.[0] as { code?: string; message?: string } | undefined) ?? e;
   const code = inner.code ?? e.code;

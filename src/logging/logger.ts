@@ -3,6 +3,7 @@
 // See docs/decisions/009-metrics-and-logs.md.
 import { pino, stdTimeFunctions, type DestinationStream, type Logger, type LoggerOptions } from "pino";
 import type { AppConfig } from "../config.ts";
+import { ERROR_SERIALIZERS } from "./error.serializer.ts";
 
 export type LogSettings = Pick<AppConfig, "logLevel" | "logFormat">;
 
@@ -15,6 +16,7 @@ export function jsonLoggerOptions(level: LogSettings["logLevel"]): LoggerOptions
     level,
     timestamp: stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    serializers: ERROR_SERIALIZERS,
   };
 }
 
@@ -53,7 +55,7 @@ export async function createLogger(
         ignore: "pid,hostname",
         messageFormat: prettyMessage,
       });
-      return pino({ level: settings.logLevel }, stream);
+      return pino({ level: settings.logLevel, serializers: ERROR_SERIALIZERS }, stream);
     } catch {
       const logger = jsonLogger(settings.logLevel, destination);
       if (settings.logFormat === "pretty")

@@ -14,10 +14,11 @@ import { RequestLogController } from "../logging/request-log.controller.ts";
 import { createMetrics, type Metrics } from "../metrics/metrics.registry.ts";
 import { apiRoutes } from "./api/api.routes.ts";
 import { authPlugin } from "./auth.plugin.ts";
-import { sendHttpError, toHttpError } from "./errors.ts";
+import { logFailure, sendHttpError, toHttpError } from "./errors.ts";
 import { loginBudgetPlugin } from "./login-budget.ts";
 import { metricsPlugin } from "./metrics.plugin.ts";
 import { pageRoutes } from "./pages/pages.routes.ts";
+import { clientErrorHandler, docsContentSecurityPolicy, securityHeaders } from "./security-headers.ts";
 import { drainingHooks } from "./shutdown.ts";
 
 export interface AppDeps {
@@ -53,12 +54,15 @@ export async function buildApp({
     return503OnClosing: false,
     // Router errors (bad percent-encoding, over-long path segments) bypass setErrorHandler.
     frameworkErrors: (err, request, reply) => sendHttpError(err, request, reply),
+    // Requests Node cannot parse (431, malformed request line): the contract's shape too.
+    clientErrorHandler,
   });
 
   const appMetrics = metrics ?? createMetrics();
   appMetrics.watchDatabase(ctx.database);
   await app.register(metricsPlugin, { metrics: appMetrics, config: config.metrics });
   drainingHooks(app);
+  await securityHeaders(app, config);
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
   await app.register(rateLimit, { global: false });
@@ -69,12 +73,12 @@ export async function buildApp({
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
     },
   });
-  await app.register(swaggerUi, { routePrefix: "/api/docs" });
+  await app.register(swaggerUi, { routePrefix: "/api/docs", staticCSP: docsContentSecurityPolicy() });
   await app.register(authPlugin, { ctx, sessionSecret: config.sessionSecret });
 
   app.setErrorHandler((err, request, reply) => {
     const e = toHttpError(err);
-    if (e.internal) request.log.error({ err }, "request failed");
+    if (e.internal) logFailure(request, err, "request failed");
     if (e.retryAfter) void reply.header("retry-after", String(e.retryAfter));
     return reply.status(e.status).send({
       error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) },

@@ -131,10 +131,18 @@ function sentence(text: string): string {
   return /[.!?]$/.test(t) ? t : `${t}.`;
 }
 
+/**
+ * Logs a failure of ours with what finds its cause: the error (serialized without SQL text or
+ * values, see logging/error.serializer.ts), the method and the route pattern (never the URL).
+ */
+export function logFailure(request: FastifyRequest, err: unknown, message: string): void {
+  request.log.error({ err, method: request.method, route: request.routeOptions.url }, message);
+}
+
 /** Sends any error in the contract's shape; for errors raised where setErrorHandler does not reach. */
 export function sendHttpError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const e = toHttpError(err);
-  if (e.internal) request.log.error({ err }, "request failed");
+  if (e.internal) logFailure(request, err, "request failed");
   if (e.retryAfter) void reply.header("retry-after", String(e.retryAfter));
   void reply.status(e.status).send({
     error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) },

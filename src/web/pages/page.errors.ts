@@ -8,7 +8,7 @@ import type { AppConfig } from "../../config.ts";
 import { unavailabilityOf } from "../../db/sql-errors.ts";
 import { databaseUnavailable, DomainError } from "../../shared/errors.ts";
 import { CSRF_FIELD, CSRF_HEADER } from "../auth.plugin.ts";
-import { retryAfterOf, STATUS_OF } from "../errors.ts";
+import { logFailure, retryAfterOf, STATUS_OF } from "../errors.ts";
 import { redirectWith } from "./page.flash.ts";
 import { withQuery } from "./page.form.ts";
 import { renderPage } from "./page.view.ts";
@@ -115,7 +115,7 @@ export function pageErrorHandler(eta: Eta, config: AppConfig) {
       });
     }
     const page = describe(err);
-    if (page.internal) request.log.error({ err }, "page failed");
+    if (page.internal) logFailure(request, err, "page failed");
     if (page.status === 429) void reply.header("retry-after", "60");
     if (page.retryAfter) void reply.header("retry-after", String(page.retryAfter));
     return safeRender(eta, config, request, reply, page);
@@ -145,7 +145,7 @@ function safeRender(
     );
   } catch (renderErr) {
     // The error page itself failed (a broken template): a line of text still tells the user.
-    request.log.error({ err: renderErr }, "error page failed");
+    logFailure(request, renderErr, "error page failed");
     return reply
       .status(page.status)
       .header("content-type", "text/plain; charset=utf-8")

@@ -13,17 +13,6 @@ import { ridePages } from "./ride.pages.ts";
 import { userPages } from "./user.pages.ts";
 import { vehiclePages } from "./vehicle.pages.ts";
 
-/** No inline script or style and nothing from elsewhere: an injected tag could do nothing. */
-const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join("; ");
-
 const ASSETS = {
   "movr.css": "text/css; charset=utf-8",
   "movr.js": "text/javascript; charset=utf-8",
@@ -34,11 +23,8 @@ export async function pageRoutes(app: FastifyInstance, { config, ctx }: RouteOpt
   const deps: PageDeps = { config, ctx, eta: createEta() };
 
   app.setErrorHandler(pageErrorHandler(deps.eta, config));
+  // Content-Security-Policy, nosniff, framing and referrer: security-headers.ts, for every answer.
   app.addHook("onSend", async (_request, reply) => {
-    void reply.header("content-security-policy", CSP);
-    void reply.header("x-content-type-options", "nosniff");
-    void reply.header("x-frame-options", "DENY");
-    void reply.header("referrer-policy", "same-origin");
     // Pages show one rider's data: no shared cache may keep them.
     if (!reply.hasHeader("cache-control")) void reply.header("cache-control", "no-store");
   });
