@@ -1,4 +1,4 @@
-// Response headers that protect browsers, set by @fastify/helmet (see docs/decisions/011-security-headers.md):
+// Response headers that protect browsers, set by @fastify/helmet (see docs/decisions/013-security-headers.md):
 // a Content-Security-Policy that lets the pages and Swagger UI load only our own scripts and
 // styles, no framing by anyone (frame-ancestors 'none', X-Frame-Options: DENY), nosniff, and
 // `Cache-Control: no-store` on API answers and on anything answered to a logged-in caller.
