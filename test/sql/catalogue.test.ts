@@ -63,6 +63,9 @@ function record(pglite: PGlite, into: () => string[]): void {
 }
 
 type Call = (database: Database) => Promise<unknown>;
+
+/** Records a statement sent outside PGlite (set by buildCatalogue). */
+let recordText: (sql: string) => void = () => undefined;
 type Repo = Record<string, unknown>;
 
 /** One call per exported repository function, with arguments that reach its SQL. */
@@ -236,6 +239,20 @@ function calls(m: Record<string, Repo>): Record<string, Call> {
       }),
     "workload/load.repository dropTables": (d) =>
       f("workload/load.repository", "dropTables")(d, ["no_such_table"]),
+    "workload/load.repository isEmpty": (d) => f("workload/load.repository", "isEmpty")(d, users),
+    // COPY needs a server pool: a stand-in client records the statement and stops there.
+    "workload/load.repository copyRows": () => {
+      const client = {
+        query: (q: { text: string }) => {
+          recordText(q.text);
+          throw new Error("recorded");
+        },
+        release: () => undefined,
+      };
+      return f("workload/load.repository", "copyRows")({ connect: async () => client }, users, [
+        { id: "55555555-5555-4555-8555-555555555555", city: CITY, name: "C" },
+      ]);
+    },
     "cli/shell/catalog.repository showTables": async (d) =>
       f("cli/shell/catalog.repository", "showTables")(await openPgliteShell(d.pglite!, "x")),
     "cli/shell/catalog.repository showCreateTable": async (d) =>
@@ -270,6 +287,7 @@ async function buildCatalogue(): Promise<string> {
     record(database.pglite!, () => current);
     return database;
   };
+  recordText = (sql) => current.push(oneLine(sql));
   for (const strategy of ["in-process", "advisory", "lease"] as const) {
     const database = await open();
     current = [];
