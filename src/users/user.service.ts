@@ -12,7 +12,7 @@ import {
   requireText,
   requireUuid,
 } from "../shared/validation.ts";
-import { removeAllVehiclesOfOwner } from "../vehicles/vehicle.repository.ts";
+import { findOwnedVehicleInRide, removeAllVehiclesOfOwner } from "../vehicles/vehicle.repository.ts";
 import { findUser, insertUser, listUsersOfCity, markDeactivated, pickUserId } from "./user.repository.ts";
 import type { UserRow } from "./user.table.ts";
 
@@ -125,6 +125,13 @@ export async function deactivateUser(ctx: MovrContext, city: string, id: string)
     if (!user || user.deactivatedAt) throw notFound("That user");
     if (await findActiveRideOfRider(tx, city, id)) {
       throw conflict("already_riding", "End your active ride before deleting your account.");
+    }
+    // A vehicle in someone's ride cannot be taken off the platform under them (ADR 003).
+    if (await findOwnedVehicleInRide(tx, city, id)) {
+      throw conflict(
+        "vehicle_in_use",
+        "One of your vehicles is in a ride; delete your account after that ride ends.",
+      );
     }
     await removeAllVehiclesOfOwner(tx, city, id);
     await revokeUserSessions(tx, city, id, now);

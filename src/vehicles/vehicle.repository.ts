@@ -1,6 +1,7 @@
-import { and, asc, eq, gt, ne } from "drizzle-orm";
+import { and, asc, eq, exists, gt, isNull, ne, or, sql } from "drizzle-orm";
 import { ascNullsFirst } from "../db/order.ts";
 import type { Tx } from "../db/transaction.ts";
+import { rides } from "../rides/ride.table.ts";
 import { vehicles, type VehicleRow, type VehicleStatus, type VehicleType } from "./vehicle.table.ts";
 
 export async function insertVehicle(tx: Tx, row: typeof vehicles.$inferInsert): Promise<VehicleRow> {
@@ -66,11 +67,57 @@ export async function changeVehicleStatus(
   return changed;
 }
 
+/**
+ * One of the owner's vehicles that is in a ride (status `in_use`, or named by an active ride),
+ * or undefined. Read in the transaction that would remove them: under SERIALIZABLE a ride
+ * starting concurrently on one of them makes one of the two transactions retry (40001).
+ */
+export async function findOwnedVehicleInRide(
+  tx: Tx,
+  city: string,
+  ownerId: string,
+): Promise<string | undefined> {
+  const [row] = await tx
+    .select({ id: vehicles.id })
+    .from(vehicles)
+    .where(
+      and(
+        eq(vehicles.city, city),
+        eq(vehicles.ownerId, ownerId),
+        or(
+          eq(vehicles.status, "in_use"),
+          exists(
+            tx
+              .select({ one: sql`1` })
+              .from(rides)
+              .where(
+                and(
+                  eq(rides.vehicleCity, vehicles.city),
+                  eq(rides.vehicleId, vehicles.id),
+                  isNull(rides.endTime),
+                ),
+              ),
+          ),
+        ),
+      ),
+    )
+    .limit(1);
+  return row?.id;
+}
+
+/** Takes the owner's vehicles off the platform; never one in a ride (its status stays `in_use`). */
 export async function removeAllVehiclesOfOwner(tx: Tx, city: string, ownerId: string): Promise<void> {
   await tx
     .update(vehicles)
     .set({ status: "removed" })
-    .where(and(eq(vehicles.city, city), eq(vehicles.ownerId, ownerId), ne(vehicles.status, "removed")));
+    .where(
+      and(
+        eq(vehicles.city, city),
+        eq(vehicles.ownerId, ownerId),
+        ne(vehicles.status, "removed"),
+        ne(vehicles.status, "in_use"),
+      ),
+    );
 }
 
 export async function pickAvailableVehicleId(
