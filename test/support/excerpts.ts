@@ -86,12 +86,17 @@ function declaration(text: string, name: string, reference: string): string {
   if (!(/;\s*$/.test(first) && balanced(first))) {
     // Prettier puts the closing bracket of a top-level declaration in column 0.
     end = start + 1;
-    while (end < lines.length && !/^[})\]]/.test(lines[end] ?? "") && !endsTypeUnion(lines, end)) end++;
+    // (`}: Deps): Promise<T> {` closes a parameter list, not the declaration: it opens the body.)
+    while (end < lines.length && !closesDeclaration(lines[end] ?? "") && !endsTypeUnion(lines, end)) end++;
     if (end >= lines.length) throw new Error(`${reference}: cannot find where ${name} ends`);
   }
   // Take the comment right above the declaration with it.
   while (start > 0 && /^(\/\/|\/\*\*|\s*\*)/.test(lines[start - 1] ?? "")) start--;
   return lines.slice(start, end + 1).join("\n");
+}
+
+function closesDeclaration(line: string): boolean {
+  return /^[})\]]/.test(line) && !/[{([]\s*$/.test(line);
 }
 
 function endsTypeUnion(lines: string[], i: number): boolean {
