@@ -141,6 +141,9 @@ const EnvSchema = z.object({
   CSP_IMG_SRC: z.string().optional(),
 });
 
+/** Every environment variable the server reads (deployment files are checked against it). */
+export const ENV_NAMES: readonly string[] = Object.keys(EnvSchema.shape);
+
 export type Env = Record<string, string | undefined>;
 
 /** Parses and validates the environment once; throws ConfigError naming every bad variable. */

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     }
     process.exit(await runPrimary(config.webConcurrency, log));
   }
-  const metrics = createMetrics({ processMetrics: true });
+  const metrics = createMetrics({ processMetrics: true, region: config.region });
   const database = await openDatabase(config.database, { txObserver: metrics.txObserver });
   if (!worker) await migrateOnce(database, log);
   // Embedded: the same database on a loopback PostgreSQL port, for psql and `movr` commands.

@@ -5,7 +5,7 @@ import { pino, stdTimeFunctions, type DestinationStream, type Logger, type Logge
 import type { AppConfig } from "../config.ts";
 import { ERROR_SERIALIZERS } from "./error.serializer.ts";
 
-export type LogSettings = Pick<AppConfig, "logLevel" | "logFormat">;
+export type LogSettings = Pick<AppConfig, "logLevel" | "logFormat"> & { region?: string | undefined };
 
 /**
  * pino options for JSON lines: `level` as a word ("info"), `time` as ISO 8601 UTC, and the
@@ -35,9 +35,19 @@ export function prettyMessage(line: Record<string, unknown>, messageKey: string)
 /**
  * Creates the logger for `npm start`. Pretty lines need pino-pretty, a development dependency:
  * without it (a production install) the logger writes JSON, and says so once if pretty was asked
- * for explicitly. `destination` defaults to stdout (written synchronously).
+ * for explicitly. `destination` defaults to stdout (written synchronously). With `region` (REGION)
+ * every line carries it, so one log store can hold every region's instances.
  */
 export async function createLogger(
+  settings: LogSettings,
+  destination?: DestinationStream,
+  isTty: boolean = process.stdout.isTTY === true,
+): Promise<Logger> {
+  const logger = await createBaseLogger(settings, destination, isTty);
+  return settings.region ? logger.child({ region: settings.region }) : logger;
+}
+
+async function createBaseLogger(
   settings: LogSettings,
   destination?: DestinationStream,
   isTty: boolean = process.stdout.isTTY === true,

@@ -23,11 +23,14 @@ export interface Metrics {
 export interface MetricsOptions {
   /** prom-client's process metrics (CPU, memory, event-loop lag, GC). Off in tests that build many apps. */
   processMetrics?: boolean;
+  /** REGION: when set, a `region` label on every series, so one Prometheus can hold every region. */
+  region?: string | undefined;
 }
 
 /** Creates a registry with every MovR metric registered on it. */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
+  if (options.region) registry.setDefaultLabels({ region: options.region });
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
   const registers = [registry];
 

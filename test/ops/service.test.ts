@@ -31,6 +31,7 @@ describe("an embedded server with METRICS_TOKEN", () => {
       PORT: "0",
       METRICS_TOKEN: TOKEN,
       LOG_LEVEL: "info",
+      REGION: "us-east",
     });
     try {
       const url = await server.ready();
@@ -45,6 +46,8 @@ describe("an embedded server with METRICS_TOKEN", () => {
       expect(at(/^Filled the database/)).toBeLessThan(at(/^Demo login/));
       expect(at(/^Demo login/)).toBeLessThan(at(/^MovR is serving/));
       expect(startup.at(-1)).toMatchObject({ url, database: "embedded PGlite (in memory)" });
+      // REGION marks every line and every series, for stores that hold every region's instances.
+      for (const line of startup) expect(line.region).toBe("us-east");
 
       // The token: nothing without it.
       const denied = await fetch(`${url}/metrics`);
@@ -90,7 +93,8 @@ describe("an embedded server with METRICS_TOKEN", () => {
       expect(sampleValue(after, "movr_tx_committed_total")).toBeGreaterThan(
         sampleValue(before, "movr_tx_committed_total"),
       );
-      expect(sampleValue(after, "movr_database_info", { kind: "embedded" })).toBe(1);
+      expect(sampleValue(after, "movr_database_info", { kind: "embedded", region: "us-east" })).toBe(1);
+      expect(after.filter((s) => s.labels.region !== "us-east")).toEqual([]);
       // prom-client's process metrics come along.
       expect(sampleValue(after, "process_cpu_user_seconds_total")).toBeGreaterThan(0);
       expect(after.some((s) => s.name === "nodejs_eventloop_lag_seconds")).toBe(true);
