@@ -8,6 +8,7 @@ import { openDatabase, type Database } from "./db/database.ts";
 import { startEmbeddedSqlPort } from "./db/embedded-sql-server.ts";
 import { migrate } from "./db/migrate.ts";
 import { createLogger } from "./logging/logger.ts";
+import { serveClusterMetrics } from "./metrics/metrics.cluster.ts";
 import { createMetrics } from "./metrics/metrics.registry.ts";
 import { buildApp } from "./web/app.ts";
 import { shutdownGracefully } from "./web/shutdown.ts";
@@ -34,9 +35,10 @@ async function main(): Promise<void> {
     } finally {
       await database.close();
     }
+    serveClusterMetrics();
     process.exit(await runPrimary(config.webConcurrency, log));
   }
-  const metrics = createMetrics({ processMetrics: true, region: config.region });
+  const metrics = createMetrics({ processMetrics: true, region: config.region, clusterWorker: worker });
   const database = await openDatabase(config.database, { txObserver: metrics.txObserver });
   if (!worker) await migrateOnce(database, log);
   // Embedded: the same database on a loopback PostgreSQL port, for psql and `movr` commands.

@@ -3,9 +3,12 @@
 // tests can run several apps side by side. Names follow https://prometheus.io/docs/practices/naming/.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Database, TxObserver } from "../db/database.ts";
+import { clusterMetricsSource } from "./metrics.cluster.ts";
 
 export interface Metrics {
   readonly registry: Registry;
+  /** The text exposition of a scrape: this process's registry, or the cluster's aggregate. */
+  render(): Promise<string>;
   /** Give to openDatabase: counts commits, retries and give-ups by SQLSTATE. */
   readonly txObserver: TxObserver;
   /**
@@ -25,6 +28,8 @@ export interface MetricsOptions {
   processMetrics?: boolean;
   /** REGION: when set, a `region` label on every series, so one Prometheus can hold every region. */
   region?: string | undefined;
+  /** In a node:cluster worker: scrapes answer with the whole group's metrics (metrics.cluster.ts). */
+  clusterWorker?: boolean;
 }
 
 /** Creates a registry with every MovR metric registered on it. */
@@ -111,8 +116,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     );
   };
 
+  const render = options.clusterWorker ? clusterMetricsSource(registry) : () => registry.metrics();
   return {
     registry,
+    render,
     txObserver: {
       committed(n) {
         committed.inc();

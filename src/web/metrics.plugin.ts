@@ -44,7 +44,7 @@ async function answer(metrics: Metrics, token: string | undefined, authorization
   return {
     status: 200,
     headers: { "content-type": metrics.registry.contentType },
-    body: await metrics.registry.metrics(),
+    body: await metrics.render(),
   } satisfies MetricsAnswer;
 }
 

@@ -115,6 +115,8 @@ describe(`a ${SERVER_URL ? "PostgreSQL" : "embedded"} server with METRICS_PORT`,
       PORT: "0",
       METRICS_PORT: "0",
       LOG_LEVEL: "info",
+      // Two node:cluster workers on a server database: every scrape must show both workers' counts.
+      WEB_CONCURRENCY: SERVER_URL ? "2" : "1",
     });
     let metricsUrl: string | undefined;
     try {
@@ -125,16 +127,18 @@ describe(`a ${SERVER_URL ? "PostgreSQL" : "embedded"} server with METRICS_PORT`,
       expect((await fetch(`${url}/metrics`)).status).toBe(404);
       expect((await fetch(metricsUrl.replace(/\/metrics$/, "/readyz"))).status).toBe(404);
       const before = await scrape(metricsUrl);
-      for (let i = 0; i < 2; i++) expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      for (let i = 0; i < 4; i++)
+        expect((await fetch(`${url}/readyz`, { headers: { connection: "close" } })).status).toBe(200);
       const after = await scrape(metricsUrl);
       const ready = { route: "/readyz", method: "GET", status: "200" };
       expect(sampleValue(after, "movr_http_requests_total", ready)).toBe(
-        sampleValue(before, "movr_http_requests_total", ready) + 2,
+        sampleValue(before, "movr_http_requests_total", ready) + 4,
       );
       const kind = SERVER_URL ? "server" : "embedded";
       expect(sampleValue(after, "movr_database_info", { kind, dialect: "postgres" })).toBe(1);
       if (SERVER_URL) {
-        expect(sampleValue(after, "movr_db_pool_max_connections")).toBe(10);
+        // Summed over the two workers' pools of DB_POOL_MAX (10) each.
+        expect(sampleValue(after, "movr_db_pool_max_connections")).toBe(20);
         expect(sampleValue(after, "movr_db_pool_connections")).toBeGreaterThanOrEqual(1);
         expect(sampleValue(after, "movr_db_pool_waiting_requests")).toBe(0);
       }
