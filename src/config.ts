@@ -52,6 +52,23 @@ export interface EmbeddedSqlConfig {
 
 /** The default embedded SQL port: not 5432 (a local PostgreSQL), 5433+ (Debian's further clusters) or 26257. */
 export const DEFAULT_EMBEDDED_SQL_PORT = 5442;
+/** Map tiles behind a ride's route (Leaflet); null `tileUrl` means no tiles: the SVG drawing only. */
+export interface MapConfig {
+  /** A Leaflet tile URL template with {z}, {x}, {y} (and optionally {s}, {r}). */
+  tileUrl: string | null;
+  /** Subdomains {s} stands for. */
+  subdomains: string[];
+  /** Plain text credited under the map; `attributionUrl` links it when set. */
+  attribution: string;
+  attributionUrl: string | null;
+  /** Origins the browser fetches tiles from, for the CSP's img-src (`https://tile.openstreetmap.org`). */
+  tileOrigins: string[];
+}
+
+/** OpenStreetMap's standard tile layer; its usage policy asks for this attribution. */
+export const OSM_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+const OSM_ATTRIBUTION = "© OpenStreetMap contributors";
+const OSM_COPYRIGHT_URL = "https://www.openstreetmap.org/copyright";
 
 export interface AppConfig {
   database: DatabaseConfig;
@@ -88,6 +105,7 @@ export interface AppConfig {
     /** Origins pages may load images from besides their own (map tiles, ...). */
     imgSrc: string[];
   };
+  map: MapConfig;
 }
 
 export interface MetricsConfig {
@@ -139,10 +157,52 @@ const EnvSchema = z.object({
   SHUTDOWN_GRACE_MS: intFrom(0, 600_000).default(10_000),
   WEB_CONCURRENCY: intFrom(1, 1024).optional(),
   CSP_IMG_SRC: z.string().optional(),
+  MAP_TILE_URL: z.string().max(500).default(OSM_TILE_URL),
+  MAP_TILE_SUBDOMAINS: z
+    .string()
+    .regex(/^[a-z0-9]{1,10}$/, "must be letters or digits, one per subdomain (e.g. abc)")
+    .default("abc"),
+  MAP_TILE_ATTRIBUTION: z.string().max(300).optional(),
+  MAP_TILE_ATTRIBUTION_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 /** Every environment variable the server reads (deployment files are checked against it). */
 export const ENV_NAMES: readonly string[] = Object.keys(EnvSchema.shape);
+/**
+ * MAP_TILE_URL and friends to a MapConfig; throws ConfigError when the template is not an
+ * http(s) URL with {z}, {x} and {y}. `off` turns tiles off.
+ */
+function mapConfig(e: {
+  MAP_TILE_URL: string;
+  MAP_TILE_SUBDOMAINS: string;
+  MAP_TILE_ATTRIBUTION?: string | undefined;
+  MAP_TILE_ATTRIBUTION_URL?: string | undefined;
+}): MapConfig {
+  const off = e.MAP_TILE_URL.trim().toLowerCase() === "off";
+  const subdomains = [...e.MAP_TILE_SUBDOMAINS];
+  const isOsm = e.MAP_TILE_URL === OSM_TILE_URL;
+  const attribution = e.MAP_TILE_ATTRIBUTION ?? (isOsm ? OSM_ATTRIBUTION : "");
+  const attributionUrl = e.MAP_TILE_ATTRIBUTION_URL ?? (isOsm ? OSM_COPYRIGHT_URL : null);
+  if (off) return { tileUrl: null, subdomains, attribution, attributionUrl, tileOrigins: [] };
+  const bad = (why: string) => new ConfigError(`Invalid configuration: MAP_TILE_URL: ${why}`);
+  for (const part of ["{z}", "{x}", "{y}"]) {
+    if (!e.MAP_TILE_URL.includes(part)) throw bad(`must contain {z}, {x} and {y} (or be "off")`);
+  }
+  // Each {s} choice is its own origin; the other placeholders sit in the path or query.
+  const hosts = e.MAP_TILE_URL.includes("{s}") ? subdomains : [""];
+  const tileOrigins = hosts.map((sub) => {
+    let url: URL;
+    try {
+      url = new URL(e.MAP_TILE_URL.replaceAll("{s}", sub).replace(/\{[a-z]+\}/g, "0"));
+    } catch {
+      throw bad("is not a URL");
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") throw bad("must be an http(s) URL");
+    if (url.username || url.password) throw bad("must not carry credentials");
+    return url.origin;
+  });
+  return { tileUrl: e.MAP_TILE_URL, subdomains, attribution, attributionUrl, tileOrigins };
+}
 
 export type Env = Record<string, string | undefined>;
 
@@ -177,6 +237,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       "Invalid configuration: SESSION_SECRET is required when DATABASE_URL names a server",
     );
   }
+  const map = mapConfig(e);
   return {
     database: {
       url: e.DATABASE_URL,
@@ -216,7 +277,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     loginRateLimitPerMinute: e.LOGIN_RATE_LIMIT_PER_MINUTE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    csp: { imgSrc: parseOrigins("CSP_IMG_SRC", e.CSP_IMG_SRC) },
+    // The map tile server's origins are images the ride page needs (MAP_TILE_URL).
+    csp: { imgSrc: [...new Set([...map.tileOrigins, ...parseOrigins("CSP_IMG_SRC", e.CSP_IMG_SRC)])] },
+    map,
   };
 }
 

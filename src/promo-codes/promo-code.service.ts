@@ -1,5 +1,6 @@
 import { runTransaction } from "../db/transaction.ts";
 import type { MovrContext } from "../shared/context.ts";
+import { decodeCursor, encodeCursor } from "../shared/cursor.ts";
 import { conflict, invalid, notFound } from "../shared/errors.ts";
 import {
   LIMITS,
@@ -81,14 +82,39 @@ export async function createPromoCode(
   );
 }
 
-export async function listPromoCodes(ctx: MovrContext, limit = 100): Promise<PromoCode[]> {
-  requireIntInRange("limit", limit, 1, 1000);
+export interface PromoCodeQuery {
+  /** 1–100; 25 when not given. */
+  limit?: number | undefined;
+  /** The `next` of the previous page. */
+  after?: string | undefined;
+}
+
+export interface PromoCodePage {
+  promoCodes: PromoCode[];
+  /** Pass back as `after` for the next page; null on the last page. */
+  next: string | null;
+}
+
+/**
+ * The unexpired promo codes in code order, a page at a time (keyset on the code). Throws
+ * DomainError invalid_request for a limit outside 1–100 or a cursor this server did not give.
+ */
+export async function listPromoCodes(ctx: MovrContext, q: PromoCodeQuery = {}): Promise<PromoCodePage> {
+  const limit = requireIntInRange("limit", q.limit ?? 25, 1, 100);
+  const afterCode = q.after ? requireCode(decodeCursor(q.after, 1)[0]!) : undefined;
   const now = ctx.clock();
-  const rows = await runTransaction(ctx.database, (tx) => listUnexpiredPromoCodes(tx, now, limit), {
-    readOnly: true,
-    singleStatement: true,
-  });
-  return rows.map((r) => toPromoCode(r.promo, r.timesApplied));
+  // One row more than asked tells whether there is a next page without a second query.
+  const rows = await runTransaction(
+    ctx.database,
+    (tx) => listUnexpiredPromoCodes(tx, now, limit + 1, afterCode),
+    { readOnly: true, singleStatement: true },
+  );
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    promoCodes: page.map((r) => toPromoCode(r.promo, r.timesApplied)),
+    next: rows.length > limit && last ? encodeCursor([last.promo.code]) : null,
+  };
 }
 
 /** Applies a code to a user, once per user (the primary key says so). */

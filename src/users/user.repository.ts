@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, ne, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNotNull, isNull, ne, sql } from "drizzle-orm";
 import type { Tx } from "../db/transaction.ts";
 import { vehicles } from "../vehicles/vehicle.table.ts";
 import { users, type NewUserRow, type UserRow } from "./user.table.ts";
@@ -35,6 +35,32 @@ export async function listUsersOfCity(
     )
     .orderBy(asc(users.id))
     .limit(limit);
+}
+
+/**
+ * Names of a city's active users in name order (then id, so equal names page stably), after the
+ * given (name, id). Selects nothing else: no address, email or card number leaves the table.
+ */
+export async function listUserNamesOfCity(
+  tx: Tx,
+  city: string,
+  limit: number,
+  after?: { name: string; id: string },
+): Promise<{ id: string; name: string }[]> {
+  const rows = await tx
+    .select({ id: users.id, name: users.name })
+    .from(users)
+    .where(
+      and(
+        eq(users.city, city),
+        isNull(users.deactivatedAt),
+        isNotNull(users.name),
+        after ? sql`(${users.name}, ${users.id}) > (${after.name}, ${after.id})` : undefined,
+      ),
+    )
+    .orderBy(sql`${users.name} ASC NULLS LAST`, asc(users.id))
+    .limit(limit);
+  return rows.map((r) => ({ id: r.id, name: r.name ?? "" }));
 }
 
 /** The `id > random ORDER BY id LIMIT 1` pick of the reference workload, with its fallback. */

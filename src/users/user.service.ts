@@ -3,6 +3,7 @@ import { revokeUserSessions } from "../auth/session.repository.ts";
 import { runTransaction } from "../db/transaction.ts";
 import { findActiveRideOfRider } from "../rides/ride.repository.ts";
 import type { MovrContext } from "../shared/context.ts";
+import { decodeCursor, encodeCursor } from "../shared/cursor.ts";
 import { conflict, DomainError, notFound } from "../shared/errors.ts";
 import {
   LIMITS,
@@ -13,7 +14,14 @@ import {
   requireUuid,
 } from "../shared/validation.ts";
 import { findOwnedVehicleInRide, removeAllVehiclesOfOwner } from "../vehicles/vehicle.repository.ts";
-import { findUser, insertUser, listUsersOfCity, markDeactivated, pickUserId } from "./user.repository.ts";
+import {
+  findUser,
+  insertUser,
+  listUserNamesOfCity,
+  listUsersOfCity,
+  markDeactivated,
+  pickUserId,
+} from "./user.repository.ts";
 import type { UserRow } from "./user.table.ts";
 
 /** A user as anyone outside the data layer sees one: never a password hash or a card number. */
@@ -101,6 +109,39 @@ export async function getUsersOfCity(ctx: MovrContext, city: string, limit = 25)
     singleStatement: true,
   });
   return rows.map(toUser);
+}
+
+export interface CityNamesPage {
+  /** Names only: a user's address, email and card number are no one else's business. */
+  names: string[];
+  /** Pass back as `after` for the next page; null on the last page. */
+  next: string | null;
+}
+
+/**
+ * The names of a city's active users, in name order, a page at a time ("users in my city").
+ * Throws DomainError invalid_request for an unknown city, a limit outside 1–100, or a cursor
+ * this server did not give.
+ */
+export async function listUserNamesInCity(
+  ctx: MovrContext,
+  q: { city: string; limit?: number | undefined; after?: string | undefined },
+): Promise<CityNamesPage> {
+  const city = requireCity(ctx.cities, q.city);
+  const limit = requireIntInRange("limit", q.limit ?? 25, 1, 100);
+  const after = q.after ? decodeCursor(q.after, 2) : undefined;
+  const afterKey = after ? { name: after[0]!, id: requireUuid("after", after[1]!) } : undefined;
+  const rows = await runTransaction(
+    ctx.database,
+    (tx) => listUserNamesOfCity(tx, city, limit + 1, afterKey),
+    { readOnly: true, singleStatement: true },
+  );
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    names: page.map((r) => r.name),
+    next: rows.length > limit && last ? encodeCursor([last.name, last.id]) : null,
+  };
 }
 
 /** A random user of the city (the workload's pick); undefined when the city has none. */

@@ -116,8 +116,11 @@ describe.each(TARGETS)("races on $name", (target) => {
       `40001 retries: ${database.stats.retries - retriesBefore}`,
     );
     expect(tally(outcomes)).toEqual({ ok: n });
-    const listed = await listPromoCodes(ctx, 1000);
-    expect(listed.find((c) => c.code === code)?.timesApplied).toBe(n);
+    let listed = await listPromoCodes(ctx, { limit: 100 });
+    while (!listed.promoCodes.some((c) => c.code === code) && listed.next) {
+      listed = await listPromoCodes(ctx, { limit: 100, after: listed.next });
+    }
+    expect(listed.promoCodes.find((c) => c.code === code)?.timesApplied).toBe(n);
     const applied = await database.query<{ n: string }>(
       "SELECT count(*) AS n FROM user_promo_codes WHERE code = $1",
       [code],

@@ -261,7 +261,11 @@ describe.each(TARGETS)("JSON API on $name", (target) => {
       const res = await get("/regions");
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual({
-        regions: config.regions.map((r) => ({ name: r.name, cities: [...r.cities] })),
+        regions: config.regions.map((r) => ({
+          name: r.name,
+          cities: [...r.cities],
+          currencies: Object.fromEntries(r.cities.map((c) => [c, r.name.startsWith("us-") ? "USD" : "EUR"])),
+        })),
       });
     });
   });
@@ -436,6 +440,7 @@ describe.each(TARGETS)("JSON API on $name", (target) => {
       expect(Object.keys(ride).sort()).toEqual(
         [
           "city",
+          "currency",
           "durationSeconds",
           "endLocation",
           "endedAt",
@@ -456,6 +461,7 @@ describe.each(TARGETS)("JSON API on $name", (target) => {
         endedAt: null,
         durationSeconds: null,
         revenue: null,
+        currency: "USD",
       });
       expect(ride.startedAt).toMatch(ISO_RE);
       expect((await getActiveRide(ctx, "new york", rider.id))?.id).toBe(ride.id);
@@ -583,9 +589,16 @@ describe.each(TARGETS)("JSON API on $name", (target) => {
       const ended = await post(`${base}/end`, { location: "9 Elm St" }, rider.headers);
       expect(ended.statusCode, ended.body).toBe(200);
       const { ride: done } = ended.json() as {
-        ride: { endedAt: string; durationSeconds: number; revenue: string; endLocation: string };
+        ride: {
+          endedAt: string;
+          durationSeconds: number;
+          revenue: string;
+          currency: string;
+          endLocation: string;
+        };
       };
       expect(done.endedAt).toMatch(ISO_RE);
+      expect(done.currency).toBe("USD");
       expect(done.durationSeconds).toBeGreaterThanOrEqual(0);
       expect(done.revenue).toMatch(MONEY_RE);
       expect(done.endLocation).toBe("9 Elm St");
@@ -632,6 +645,25 @@ describe.each(TARGETS)("JSON API on $name", (target) => {
       expect(p2.next).toBeNull();
       expectError(await get("/me/rides"), 401, "unauthenticated");
       expectError(await get("/me/rides?limit=500", rider.headers), 400, "invalid_request");
+    });
+
+    it("puts the city's currency next to every fare: EUR for a ride in Paris", async () => {
+      const owner = await newCaller("paris");
+      const v = await newVehicle(owner);
+      const rider = await newCaller("paris");
+      const started = await post("/rides", { city: "paris", vehicleId: v.id }, rider.headers);
+      const { ride } = started.json() as { ride: { id: string; currency: string } };
+      expect(ride.currency).toBe("EUR");
+      const base = `/cities/paris/rides/${ride.id}`;
+      expect(((await get(base, rider.headers)).json() as { ride: { currency: string } }).ride.currency).toBe(
+        "EUR",
+      );
+      const ended = (await post(`${base}/end`, { location: "Rue de Rivoli" }, rider.headers)).json() as {
+        ride: { revenue: string; currency: string };
+      };
+      expect(ended.ride).toMatchObject({ revenue: expect.stringMatching(MONEY_RE), currency: "EUR" });
+      const listed = (await get("/me/rides", rider.headers)).json() as { rides: { currency: string }[] };
+      expect(listed.rides.map((r) => r.currency)).toEqual(["EUR"]);
     });
   });
 
@@ -831,6 +863,25 @@ describe.each(TARGETS)("JSON API on $name", (target) => {
         expect(op, `${method} ${path}`).toBeDefined();
         expect(Object.keys(op!.responses ?? {}).some((s) => s.startsWith("2"))).toBe(true);
       }
+    });
+
+    it("documents a required currency beside every money amount", async () => {
+      const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json() as unknown;
+      let moneySchemas = 0;
+      const visit = (node: unknown, where: string): void => {
+        if (Array.isArray(node)) return node.forEach((n, i) => visit(n, `${where}/${i}`));
+        if (typeof node !== "object" || node === null) return;
+        const o = node as { properties?: Record<string, { pattern?: string }>; required?: string[] };
+        if (o.properties?.revenue) {
+          moneySchemas++;
+          expect(o.properties.currency, where).toMatchObject({ type: "string", pattern: "^[A-Z]{3}$" });
+          expect(o.required, where).toContain("currency");
+        }
+        for (const [k, v] of Object.entries(node)) visit(v, `${where}/${k}`);
+      };
+      visit(doc, "");
+      // The ride of POST /rides, GET /me/rides, GET one ride, POST .../end.
+      expect(moneySchemas).toBeGreaterThanOrEqual(4);
     });
   });
 });

@@ -388,6 +388,7 @@ describe.each(TARGETS)("pages on $name", (target) => {
         `/rides/${ride.id}`,
         "/profile",
         "/promo-codes",
+        "/users",
         "/register",
       ];
       for (const url of urls) {
@@ -404,7 +405,14 @@ describe.each(TARGETS)("pages on $name", (target) => {
       }
       expect((await v.get("/")).headers.location).toBe("/vehicles");
       expect((await v.get("/login")).headers.location).toBe("/vehicles");
-      for (const asset of ["/assets/movr.css", "/assets/movr.js", "/assets/favicon.svg"]) {
+      for (const asset of [
+        "/assets/movr.css",
+        "/assets/movr.js",
+        "/assets/ride.js",
+        "/assets/favicon.svg",
+        "/assets/leaflet/leaflet.js",
+        "/assets/leaflet/leaflet.css",
+      ]) {
         expect((await v.get(asset)).statusCode, asset).toBe(200);
       }
     });
@@ -479,6 +487,189 @@ describe.each(TARGETS)("pages on $name", (target) => {
       expect(res.headers["content-type"]).toMatch(/^text\/html/);
       expect(res.body).toContain("Something went wrong on our side; try again.");
       expect(res.body).not.toMatch(/secret detail|TypeError|\.ts:\d+|at /);
+    });
+  });
+
+  describe("riders on phones: locations, maps, money, riders of a city", () => {
+    it("logs a location from the ride page's form (no script needed), refusing bad input in a sentence", async () => {
+      const v = await signUp(app, { username: "walker" });
+      const me = await userOf("walker");
+      const bike = await othersBike("Walk St");
+      await v.submit("/vehicles", "/rides", { vehicleId: bike.id });
+      const ride = (await getActiveRide(ctx, me.city, me.id))!;
+      const page = await v.get(`/rides/${ride.id}`);
+      expect(page.body).toContain(`action="/rides/${ride.id}/locations"`);
+      expect(page.body).toMatch(/<label for="loc-lat">Latitude<\/label>/);
+
+      const logged = await v.post(`/rides/${ride.id}/locations`, {
+        _csrf: csrfOf(page.body),
+        lat: " 42.3601 ",
+        long: "-71,0589",
+      });
+      expect(logged.headers.location).toBe(`/rides/${ride.id}`);
+      const after = await v.follow(logged);
+      expect(flashOf(after.body)).toBe("Location logged: 42.3601, -71,0589.");
+      expect(after.body).toContain("1 logged locations");
+      const { path } = await getRide(ctx, { city: "boston", rideId: ride.id, actor: "system" });
+      expect(path.map((p) => [p.lat, p.long])).toEqual([[42.3601, -71.0589]]);
+
+      for (const [lat, long, sentence] of [
+        ["north", "-71", "Latitude must be a number of degrees between -90 and 90, such as 42.3601."],
+        ["91", "-71", "Latitude must be a number of degrees between -90 and 90, such as 42.3601."],
+        ["42", "", "Longitude must be a number of degrees between -180 and 180, such as -71.0589."],
+        ["42", "1e2", "Longitude must be a number of degrees between -180 and 180, such as -71.0589."],
+      ] as const) {
+        now = new Date(now.getTime() + 1000);
+        const bad = await v.post(`/rides/${ride.id}/locations`, { _csrf: csrfOf(page.body), lat, long });
+        const back = await v.follow(bad);
+        expect(flashOf(back.body), `${lat} ${long}`).toBe(sentence);
+        // What was typed comes back, escaped.
+        expect(back.body).toContain(`value="${lat}"`);
+      }
+      // Without the form's token, nothing is logged; someone else's ride is not theirs to log.
+      expect((await v.post(`/rides/${ride.id}/locations`, { lat: "1", long: "1" })).statusCode).toBe(403);
+      const other = await signUp(app, { username: "snoop" });
+      now = new Date(now.getTime() + 1000);
+      const snooped = await other.submit("/rides", `/rides/${ride.id}/locations`, { lat: "1", long: "1" });
+      expect(flashOf((await other.follow(snooped)).body)).toBe("Only the rider of a ride can do that.");
+      expect((await getRide(ctx, { city: "boston", rideId: ride.id, actor: "system" })).path).toHaveLength(1);
+      await v.submit(`/rides/${ride.id}`, `/rides/${ride.id}/end`, { location: "Walk End" });
+    });
+
+    it("shows fares in the city's currency, written in the reader's language", async () => {
+      const v = await signUp(app, { username: "parisien", city: "paris" });
+      const me = await userOf("parisien");
+      const owner = await addUser(ctx, { city: "paris", name: "Odile Owner" });
+      const bike = await addVehicle(ctx, {
+        ownerCity: "paris",
+        ownerId: owner.id,
+        type: "bike",
+        color: "blue",
+        location: "Louvre",
+      });
+      await v.submit("/vehicles", "/rides", { vehicleId: bike.id });
+      const ride = (await getActiveRide(ctx, me.city, me.id))!;
+      now = new Date(now.getTime() + 10 * 60_000);
+      const page = await v.get("/rides");
+      const end = await v.post(`/rides/${ride.id}/end`, { _csrf: csrfOf(page.body), location: "Orsay" });
+      const fr = { "accept-language": "fr-FR,fr;q=0.9,en;q=0.5" };
+      const shown = await v.get(String(end.headers.location), fr);
+      // 1.00 + 10 x 0.15 = 2.50 euros; French puts the sign after, with a no-break space.
+      expect(flashOf(shown.body)).toBe("Ride ended at Orsay. Fare: €2.50.");
+      expect(shown.body).toContain('data-testid="ride-fare">2,50\u00a0€<');
+      expect((await v.get("/rides", fr)).body).toContain('class="num fare">2,50\u00a0€<');
+      expect((await v.get("/rides", { "accept-language": "de-DE;q=0.8, xx-nope" })).body).toContain(
+        'class="num fare">2,50\u00a0€<',
+      );
+      expect((await v.get("/rides")).body).toContain('class="num fare">€2.50<');
+    });
+
+    it("lists the riders of a city by name only, a page at a time", async () => {
+      const v = await signUp(app, { username: "roman", city: "rome" });
+      const secret = {
+        email: "secret.person@example.com",
+        address: "Via Segreta 7",
+        creditCard: "4111111111111111",
+      };
+      await addUser(ctx, { city: "rome", name: "Aldo Rossi", ...secret });
+      for (let i = 0; i < 55; i++)
+        await addUser(ctx, { city: "rome", name: `Rider ${String(i).padStart(2, "0")}` });
+      await addUser(ctx, { city: "paris", name: "Pierre Elsewhere" });
+      const first = await v.get("/users?city=rome");
+      expect(first.statusCode).toBe(200);
+      expect(first.body).toContain("<h1>Riders in Rome</h1>");
+      const names = (html: string) => [...html.matchAll(/<li>([^<]*)<\/li>/g)].map((m) => m[1]);
+      const page1 = names(first.body);
+      expect(page1).toHaveLength(50);
+      expect(page1[0]).toBe("Aldo Rossi");
+      const next = /href="(\/users\?city=rome&amp;after=[^"]+)"/.exec(first.body)?.[1];
+      expect(next).toBeDefined();
+      const page2 = names((await v.get(next!.replaceAll("&amp;", "&"))).body);
+      // 1 + 55 + the visitor herself, Rita Rider.
+      expect([...page1, ...page2].sort()).toEqual(
+        [
+          "Aldo Rossi",
+          "Rita Rider",
+          ...Array.from({ length: 55 }, (_, i) => `Rider ${String(i).padStart(2, "0")}`),
+        ].sort(),
+      );
+      for (const html of [first.body]) {
+        for (const s of Object.values(secret)) expect(html).not.toContain(s);
+        expect(html).not.toContain("roman@example.com");
+        expect(html).not.toContain("Pierre Elsewhere");
+      }
+    });
+
+    it("pages the promo codes on offer, as the JSON API does with limit and after", async () => {
+      const v = await signUp(app, { username: "bargain" });
+      for (let i = 0; i < 30; i++) {
+        await createPromoCode(ctx, { code: `PAGE_${String(i).padStart(2, "0")}`, discountPercent: 5 });
+      }
+      const codesOn = (html: string) =>
+        [...html.matchAll(/<td class="title"><code>([^<]+)<\/code>/g)].map((m) => m[1]);
+      const first = await v.get("/promo-codes");
+      expect(codesOn(first.body)).toHaveLength(25);
+      const more = /href="(\/promo-codes\?after=[^"]+)"[^>]*>More codes/.exec(first.body)?.[1];
+      expect(more).toBeDefined();
+      const second = await v.get(more!);
+      const all = [...codesOn(first.body), ...codesOn(second.body)];
+      expect(new Set(all).size).toBe(all.length);
+      for (let i = 0; i < 30; i++) expect(all).toContain(`PAGE_${String(i).padStart(2, "0")}`);
+
+      const api = async (url: string) => {
+        const res = await app.inject({ method: "GET", url });
+        expect(res.statusCode, url).toBe(200);
+        return res.json() as { promoCodes: { code: string }[]; next: string | null };
+      };
+      const two = await api("/api/v1/promo-codes?limit=2");
+      expect(two.promoCodes).toHaveLength(2);
+      expect(two.next).toEqual(expect.any(String));
+      const following = await api(`/api/v1/promo-codes?limit=2&after=${two.next}`);
+      expect(following.promoCodes).toHaveLength(2);
+      expect(following.promoCodes.map((c) => c.code)).not.toContain(two.promoCodes[0]!.code);
+      expect((await api("/api/v1/promo-codes")).promoCodes).toHaveLength(25);
+      const bad = await app.inject({ method: "GET", url: "/api/v1/promo-codes?limit=101" });
+      expect(bad.statusCode).toBe(400);
+      const forged = await app.inject({ method: "GET", url: "/api/v1/promo-codes?after=Zm9v" });
+      expect(forged.statusCode).toBe(400);
+    });
+
+    it("lets map tiles through the CSP from MAP_TILE_URL's origin only, and leaves them out when off", async () => {
+      const tiled = await appWith({ MAP_TILE_URL: "https://{s}.tiles.example.net/{z}/{x}/{y}.png" });
+      const v = await signUp(tiled, { username: "tiler" });
+      const me = await userOf("tiler");
+      await v.submit("/vehicles", "/rides", { vehicleId: (await othersBike("Tile St")).id });
+      const ride = (await getActiveRide(ctx, me.city, me.id))!;
+      const page = await v.get(`/rides/${ride.id}`);
+      expect(page.headers["content-security-policy"]).toContain(
+        "img-src 'self' data: https://a.tiles.example.net https://b.tiles.example.net https://c.tiles.example.net;",
+      );
+      expect(page.headers["content-security-policy"]).toContain("connect-src 'self'");
+      expect(page.body).toContain('data-tiles="https://{s}.tiles.example.net/{z}/{x}/{y}.png"');
+      expect(page.body).toContain('<script src="/assets/leaflet/leaflet.js" defer></script>');
+
+      // The default: OpenStreetMap's tile server, credited as its usage policy asks.
+      const byDefault = new Visitor(app);
+      for (const [k, c] of v.cookies) byDefault.cookies.set(k, c);
+      const osm = await byDefault.get(`/rides/${ride.id}`);
+      expect(osm.headers["content-security-policy"]).toContain(
+        "img-src 'self' data: https://tile.openstreetmap.org;",
+      );
+      expect(osm.body).toContain('data-tiles="https://tile.openstreetmap.org/{z}/{x}/{y}.png"');
+      expect(osm.body).toContain('data-attribution="© OpenStreetMap contributors"');
+      expect(osm.body).toContain('data-attribution-url="https://www.openstreetmap.org/copyright"');
+
+      // The same session on an instance with tiles off: the drawing only, and no tile origin.
+      const off = await appWith({ MAP_TILE_URL: "off" });
+      const w = new Visitor(off);
+      for (const [k, c] of v.cookies) w.cookies.set(k, c);
+      const offPage = await w.get(`/rides/${ride.id}`);
+      expect(offPage.statusCode).toBe(200);
+      expect(offPage.headers["content-security-policy"]).toContain("img-src 'self' data:;");
+      expect(offPage.body).not.toContain("leaflet");
+      expect(offPage.body).not.toContain("data-tiles");
+      expect(offPage.body).toContain("Map tiles are off on this server: the route is drawn on its own.");
+      await v.submit(`/rides/${ride.id}`, `/rides/${ride.id}/end`, { location: "Tile End" });
     });
   });
 
@@ -563,8 +754,8 @@ describe.each(TARGETS)("pages on $name", (target) => {
       expect(end.headers.location).toBe(`/rides/${active.id}`);
       const ridePage = await v.follow(end);
       // 10 minutes on a bike: 1.00 + 10 x 0.15.
-      expect(flashOf(ridePage.body)).toBe("Ride ended at 20 End Ave. Fare: 2.50.");
-      expect(ridePage.body).toMatch(/data-testid="ride-fare">2\.50</);
+      expect(flashOf(ridePage.body)).toBe("Ride ended at 20 End Ave. Fare: $2.50.");
+      expect(ridePage.body).toMatch(/data-testid="ride-fare">\$2\.50</);
       expect(ridePage.body).toMatch(/data-testid="ride-duration">10 min 0 s</);
       expect((await getRide(ctx, { city: "boston", rideId: active.id, actor: "system" })).ride).toMatchObject(
         {
@@ -589,7 +780,7 @@ describe.each(TARGETS)("pages on $name", (target) => {
       const { rides: stored } = await listMyRides(ctx, { riderCity: me.city, riderId: me.id });
       expect(ids).toEqual(stored.map((r) => r.id));
       expect(ids[1]).toBe(active.id);
-      expect(page).toMatch(/class="num fare">2\.50</);
+      expect(page).toMatch(/class="num fare">\$2\.50</);
     });
 
     it("draws a ride's route from its logged locations as inline SVG", async () => {
@@ -655,7 +846,7 @@ describe.each(TARGETS)("pages on $name", (target) => {
       const ride = (await getActiveRide(ctx, me.city, me.id))!;
       now = new Date(now.getTime() + 601_000);
       const end = await v.submit("/rides", `/rides/${ride.id}/end`, { location: "Promo End" });
-      expect(flashOf((await v.follow(end)).body)).toBe("Ride ended at Promo End. Fare: 2.38.");
+      expect(flashOf((await v.follow(end)).body)).toBe("Ride ended at Promo End. Fare: $2.38.");
       expect((await getRide(ctx, { city: "boston", rideId: ride.id, actor: "system" })).ride.revenue).toBe(
         "2.38",
       );

@@ -1,28 +1,37 @@
-// Promo codes: the unexpired ones (public), and applying one to one's account.
+// Promo codes: the unexpired ones (public, paged with `limit` and `after` as every list is), and
+// applying one to one's account.
 import type { FastifyInstance } from "fastify";
 import { applyPromoCode, listPromoCodes, listUserPromoCodes } from "../../promo-codes/promo-code.service.ts";
 import { LIMITS } from "../../shared/validation.ts";
 import { requireAuth } from "../auth.plugin.ts";
 import type { RouteOptions } from "./api.routes.ts";
-import { appliedPromoCodeSchema, errors, object, promoCodeSchema, text } from "./schemas.ts";
+import { appliedPromoCodeSchema, cursor, errors, limit, object, promoCodeSchema, text } from "./schemas.ts";
 import { appliedPromoCodeJson, promoCodeJson } from "./serialize.ts";
 
 const tags = ["promo codes"];
 const bearer = [{ bearer: [] }];
-// The contract has no pagination here; the service's ceiling keeps the answer bounded.
-const MAX_LISTED = 1000;
 
 export async function promoCodeRoutes(app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
-  app.get(
+  app.get<{ Querystring: { limit: number; after?: string } }>(
     "/promo-codes",
     {
       schema: {
         tags,
-        summary: "The unexpired promo codes",
-        response: { 200: object({ promoCodes: { type: "array", items: promoCodeSchema } }), ...errors() },
+        summary: "The unexpired promo codes, in code order, a page at a time",
+        querystring: object({ limit, after: cursor }, []),
+        response: {
+          200: object({
+            promoCodes: { type: "array", items: promoCodeSchema },
+            next: { type: ["string", "null"] },
+          }),
+          ...errors(),
+        },
       },
     },
-    async () => ({ promoCodes: (await listPromoCodes(ctx, MAX_LISTED)).map(promoCodeJson) }),
+    async (request) => {
+      const page = await listPromoCodes(ctx, request.query);
+      return { promoCodes: page.promoCodes.map(promoCodeJson), next: page.next };
+    },
   );
 
   app.post<{ Body: { code: string } }>(

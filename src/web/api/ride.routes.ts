@@ -1,6 +1,14 @@
 // Rides: start, follow (locations), end, read one's own. Only the rider may touch a ride.
 import type { FastifyInstance } from "fastify";
-import { endRide, getRide, listMyRides, logLocation, startRide } from "../../rides/ride.service.ts";
+import { currencyOfCity } from "../../cities/region.config.ts";
+import {
+  endRide,
+  getRide,
+  listMyRides,
+  logLocation,
+  startRide,
+  type Ride,
+} from "../../rides/ride.service.ts";
 import { LIMITS } from "../../shared/validation.ts";
 import { requireAuth } from "../auth.plugin.ts";
 import type { RouteOptions } from "./api.routes.ts";
@@ -26,7 +34,8 @@ interface RideParams {
   id: string;
 }
 
-export async function rideRoutes(app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
+export async function rideRoutes(app: FastifyInstance, { config, ctx }: RouteOptions): Promise<void> {
+  const json = (ride: Ride) => rideJson(ride, currencyOfCity(config.regions, ride.city));
   const rideParams = object({ city: city(ctx.cities), id: uuid });
 
   app.post<{ Body: { city: string; vehicleId: string } }>(
@@ -44,7 +53,7 @@ export async function rideRoutes(app: FastifyInstance, { ctx }: RouteOptions): P
     async (request, reply) => {
       const { user } = requireAuth(request);
       const ride = await startRide(ctx, { ...request.body, riderId: user.id });
-      return reply.status(201).send({ ride: rideJson(ride) });
+      return reply.status(201).send({ ride: json(ride) });
     },
   );
 
@@ -66,7 +75,7 @@ export async function rideRoutes(app: FastifyInstance, { ctx }: RouteOptions): P
     async (request) => {
       const { user } = requireAuth(request);
       const page = await listMyRides(ctx, { riderCity: user.city, riderId: user.id, ...request.query });
-      return { rides: page.rides.map(rideJson), next: page.next };
+      return { rides: page.rides.map(json), next: page.next };
     },
   );
 
@@ -92,7 +101,7 @@ export async function rideRoutes(app: FastifyInstance, { ctx }: RouteOptions): P
         rideId: request.params.id,
         actor: { riderCity: user.city, riderId: user.id },
       });
-      return { ride: rideJson(ride), path: path.map(pathPointJson) };
+      return { ride: json(ride), path: path.map(pathPointJson) };
     },
   );
 
@@ -145,7 +154,7 @@ export async function rideRoutes(app: FastifyInstance, { ctx }: RouteOptions): P
         location: request.body.location,
         actor: { riderCity: user.city, riderId: user.id },
       });
-      return { ride: rideJson(ride) };
+      return { ride: json(ride) };
     },
   );
 }

@@ -8,6 +8,14 @@ const nullableStr = { type: ["string", "null"] } as const;
 const dateTime = { type: "string", format: "date-time" } as const;
 const nullableDateTime = { type: ["string", "null"], format: "date-time" } as const;
 
+/** Next to every money amount: what it is counted in. */
+export const currency = {
+  type: "string",
+  pattern: "^[A-Z]{3}$",
+  example: "USD",
+  description: "ISO 4217 code of the currency of the money amounts beside it (the city's currency).",
+} as const;
+
 export const uuid = { type: "string", format: "uuid", maxLength: 36 } as const;
 
 /**
@@ -68,7 +76,13 @@ export const rideSchema = object({
   startedAt: nullableDateTime,
   endedAt: nullableDateTime,
   durationSeconds: { type: ["integer", "null"] },
-  revenue: { type: ["string", "null"], pattern: "^-?\\d+\\.\\d{2}$", example: "12.35" },
+  revenue: {
+    type: ["string", "null"],
+    pattern: "^-?\\d+\\.\\d{2}$",
+    example: "12.35",
+    description: "The fare, an exact decimal string in `currency`; null while the ride is active.",
+  },
+  currency,
 });
 
 export const pathPointSchema = object({

@@ -1,5 +1,6 @@
 // Service objects to the contract's JSON: dates as ISO-8601 UTC strings, money as decimal
-// strings, and only the fields the contract names (never `active`, a hash or a card number).
+// strings with its currency next to it, and only the fields the contract names (never `active`,
+// a hash or a card number).
 import type { AppliedPromoCode, PromoCode } from "../../promo-codes/promo-code.service.ts";
 import type { PathPoint, Ride } from "../../rides/ride.service.ts";
 import type { User } from "../../users/user.service.ts";
@@ -34,7 +35,8 @@ export function vehicleJson(v: Vehicle) {
   };
 }
 
-export function rideJson(r: Ride) {
+/** A ride; `currency` (ISO 4217, the ride city's) says what `revenue` is counted in. */
+export function rideJson(r: Ride, currency: string) {
   return {
     id: r.id,
     city: r.city,
@@ -46,6 +48,7 @@ export function rideJson(r: Ride) {
     endedAt: iso(r.endedAt),
     durationSeconds: r.durationSeconds,
     revenue: r.revenue,
+    currency,
   };
 }
 

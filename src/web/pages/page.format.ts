@@ -2,6 +2,7 @@
 // reads the same on every instance.
 import type { Ride } from "../../rides/ride.service.ts";
 import type { Vehicle } from "../../vehicles/vehicle.service.ts";
+import type { Money } from "./page.money.ts";
 
 export function formatTime(date: Date | null): string {
   if (!date) return "—";
@@ -16,11 +17,6 @@ export function formatDuration(seconds: number | null): string {
   if (h > 0) return `${h} h ${m} min`;
   if (m > 0) return `${m} min ${s} s`;
   return `${s} s`;
-}
-
-/** Revenue is an exact decimal string; it is printed as it is, never through a float. */
-export function formatFare(revenue: string | null): string {
-  return revenue ?? "—";
 }
 
 const STATUS_LABELS: Record<NonNullable<Vehicle["status"]>, string> = {
@@ -58,7 +54,8 @@ export interface RideRow {
   fare: string;
 }
 
-export function rideRow(ride: Ride): RideRow {
+/** A ride as the pages list it; the fare in the ride city's currency, for this reader. */
+export function rideRow(ride: Ride, money: Money): RideRow {
   return {
     id: ride.id,
     active: ride.endedAt === null,
@@ -66,6 +63,6 @@ export function rideRow(ride: Ride): RideRow {
     to: ride.endLocation ?? "—",
     startedAt: formatTime(ride.startedAt),
     duration: ride.endedAt ? formatDuration(ride.durationSeconds) : "riding",
-    fare: ride.endedAt ? formatFare(ride.revenue) : "—",
+    fare: ride.endedAt ? money(ride.revenue, ride.city) : "—",
   };
 }

@@ -34,7 +34,8 @@ export function createEta(): Eta {
   });
 }
 
-export type NavSection = "vehicles" | "add" | "rides" | "promo" | "profile" | "login" | "register" | "none";
+export type NavSection =
+  "vehicles" | "add" | "rides" | "promo" | "users" | "profile" | "login" | "register" | "none";
 
 export interface PageOptions {
   title: string;

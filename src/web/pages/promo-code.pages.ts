@@ -1,18 +1,20 @@
-// Promo codes: the ones on offer, the ones I hold, and applying one (once per rider).
+// Promo codes: the ones on offer (a page at a time), the ones I hold, and applying one (once per
+// rider).
 import type { FastifyInstance } from "fastify";
 import { applyPromoCode, listPromoCodes, listUserPromoCodes } from "../../promo-codes/promo-code.service.ts";
 import { requireAuth } from "../auth.plugin.ts";
 import { act } from "./page.action.ts";
 import { HIDDEN, type PageDeps } from "./page.deps.ts";
-import { formFields } from "./page.form.ts";
+import { formFields, queryFields, withQuery } from "./page.form.ts";
 import { formatTime } from "./page.format.ts";
 import { renderPage } from "./page.view.ts";
 
 export async function promoCodePages(app: FastifyInstance, { config, ctx, eta }: PageDeps): Promise<void> {
   app.get("/promo-codes", { schema: HIDDEN }, async (request, reply) => {
     const { user } = requireAuth(request);
+    const after = queryFields(request)("after");
     const [offered, mine] = await Promise.all([
-      listPromoCodes(ctx, 100),
+      listPromoCodes(ctx, { after: after || undefined }),
       listUserPromoCodes(ctx, user.city, user.id),
     ]);
     const held = new Set(mine.map((c) => c.code));
@@ -25,7 +27,7 @@ export async function promoCodePages(app: FastifyInstance, { config, ctx, eta }:
       "promo-codes",
       { title: "Promo codes", section: "promo" },
       {
-        offered: offered.map((c) => ({
+        offered: offered.promoCodes.map((c) => ({
           code: c.code,
           description: c.description ?? "",
           discount: discount(c.discountPercent),
@@ -39,6 +41,8 @@ export async function promoCodePages(app: FastifyInstance, { config, ctx, eta }:
           expires: c.expiresAt ? formatTime(c.expiresAt) : "never",
           uses: c.usageCount,
         })),
+        next: offered.next ? withQuery("/promo-codes", { after: offered.next }) : null,
+        firstPage: !after,
       },
     );
   });

@@ -1,15 +1,16 @@
-// My profile: who I am, my vehicles (with "remove"), my promo codes, and deleting my account.
+// My profile: who I am, my vehicles (with "remove"), my promo codes, and deleting my account; and
+// the riders of a city, by name.
 import type { FastifyInstance } from "fastify";
 import { listUserPromoCodes } from "../../promo-codes/promo-code.service.ts";
 import { DomainError } from "../../shared/errors.ts";
-import { deactivateUser } from "../../users/user.service.ts";
+import { deactivateUser, listUserNamesInCity } from "../../users/user.service.ts";
 import { listOwnerVehicles } from "../../vehicles/vehicle.service.ts";
 import { requireAuth, SESSION_COOKIE } from "../auth.plugin.ts";
 import { act } from "./page.action.ts";
-import { regionLabel } from "./page.city.ts";
+import { currentCity, regionLabel } from "./page.city.ts";
 import { clearCookie } from "./page.cookies.ts";
 import { HIDDEN, type PageDeps } from "./page.deps.ts";
-import { formFields } from "./page.form.ts";
+import { formFields, queryFields, withQuery } from "./page.form.ts";
 import { statusLabel, titleCase, vehicleName } from "./page.format.ts";
 import { renderPage } from "./page.view.ts";
 
@@ -48,6 +49,27 @@ export async function userPages(app: FastifyInstance, { config, ctx, eta }: Page
           discount: c.discountPercent === null ? "—" : `${c.discountPercent}%`,
           uses: c.usageCount,
         })),
+      },
+    );
+  });
+
+  // The Flask app's "users in my city": who else rides here, by name and nothing more.
+  app.get("/users", { schema: HIDDEN }, async (request, reply) => {
+    const { user } = requireAuth(request);
+    const q = queryFields(request);
+    const city = currentCity(request, reply, config, user, q("city"));
+    const page = await listUserNamesInCity(ctx, { city, limit: 50, after: q("after") || undefined });
+    return renderPage(
+      eta,
+      config,
+      request,
+      reply,
+      "users",
+      { title: `Riders in ${titleCase(city)}`, section: "users", city },
+      {
+        names: page.names,
+        next: page.next ? withQuery("/users", { city, after: page.next }) : null,
+        firstPage: !q("after"),
       },
     );
   });

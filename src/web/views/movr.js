@@ -11,6 +11,12 @@ document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("[data-js-hide]").forEach(function (el) {
     el.hidden = true;
   });
+  // The menu is sent open (so it works without script); on a phone it starts folded.
+  if (window.matchMedia("(max-width: 800px)").matches) {
+    document.querySelectorAll("details[data-fold-on-phone]").forEach(function (menu) {
+      menu.open = false;
+    });
+  }
   // Ask once more before something that cannot be undone.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
