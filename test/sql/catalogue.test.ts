@@ -84,6 +84,9 @@ function calls(m: Record<string, Repo>): Record<string, Call> {
     "users/user.repository findUserByUsername": tx((t) =>
       f("users/user.repository", "findUserByUsername")(t, "a"),
     ),
+    "users/user.repository listUserNamesOfCity": tx((t) =>
+      f("users/user.repository", "listUserNamesOfCity")(t, CITY, 10, { name: "Rita", id: U }),
+    ),
     "users/user.repository listUsersOfCity": tx((t) =>
       f("users/user.repository", "listUsersOfCity")(t, CITY, 10, U),
     ),
@@ -108,6 +111,9 @@ function calls(m: Record<string, Repo>): Record<string, Call> {
         status: "available",
         creationTime: NOW,
       }),
+    ),
+    "vehicles/vehicle.repository findOwnedVehicleInRide": tx((t) =>
+      f("vehicles/vehicle.repository", "findOwnedVehicleInRide")(t, CITY, U),
     ),
     "vehicles/vehicle.repository findVehicle": tx((t) =>
       f("vehicles/vehicle.repository", "findVehicle")(t, CITY, V),
