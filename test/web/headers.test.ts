@@ -16,7 +16,8 @@ import { installFaults, type Faults } from "../support/faults.ts";
 
 afterAll(dropServerDatabases);
 
-const ENV = { SESSION_SECRET: "h".repeat(40), LOGIN_RATE_LIMIT_PER_MINUTE: "10000" };
+// Map tiles off: img-src then holds exactly what CSP_IMG_SRC names (the map adds its tile origins otherwise).
+const ENV = { SESSION_SECRET: "h".repeat(40), LOGIN_RATE_LIMIT_PER_MINUTE: "10000", MAP_TILE_URL: "off" };
 
 describe.each(TARGETS)("logs and headers on $name", (target) => {
   let database: Database;
