@@ -87,7 +87,8 @@ async function createLedger(session: SqlSession): Promise<void> {
       await session.exec(CREATE_LEDGER);
       return;
     } catch (err) {
-      const collided = isRetryable(err) || ["23505", "42P07"].includes(sqlState(err) ?? "");
+      // 23505 on pg_type, 42P07 duplicate table, 42710 "type already exists": another creator won.
+      const collided = isRetryable(err) || ["23505", "42P07", "42710"].includes(sqlState(err) ?? "");
       if (!collided || attempt >= 5) throw err;
       await sleep(50 * attempt);
     }
