@@ -1,5 +1,5 @@
-// Array helpers that work for any length. `target.push(...items)`, `Math.max(...values)` and
-// `fn.apply(null, values)` pass every element as a call argument, on the stack: past roughly
+// Array helpers that work for any length. Spreading an array into push or Math.max, or
+// `fn.apply(null, values)`, passes every element as a call argument, on the stack: past roughly
 // 100,000 elements (less with deep stacks) they throw "Maximum call stack size exceeded".
 // eslint forbids spread arguments in calls (eslint.config.js); use these instead.
 
