@@ -16,6 +16,8 @@ import { apiRoutes } from "./api/api.routes.ts";
 import { authPlugin } from "./auth.plugin.ts";
 import { logFailure, sendHttpError, toHttpError } from "./errors.ts";
 import { loginBudgetPlugin } from "./login-budget.ts";
+import { PrimaryBudgetStore } from "./login-budget.cluster.ts";
+import { isClusterWorker } from "./cluster.ts";
 import { metricsPlugin } from "./metrics.plugin.ts";
 import { pageRoutes } from "./pages/pages.routes.ts";
 import { clientErrorHandler, docsContentSecurityPolicy, securityHeaders } from "./security-headers.ts";
@@ -65,7 +67,11 @@ export async function buildApp({
   await securityHeaders(app, config);
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
-  await app.register(rateLimit, { global: false });
+  // Under WEB_CONCURRENCY workers, the counts live in the primary: one budget per client, not one per worker.
+  await app.register(rateLimit, {
+    global: false,
+    ...(isClusterWorker() ? { store: PrimaryBudgetStore } : {}),
+  });
   await app.register(loginBudgetPlugin, { perMinute: config.loginRateLimitPerMinute });
   await app.register(swagger, {
     openapi: {

@@ -5,6 +5,7 @@
 // See docs/decisions/010-cluster-workers.md.
 import cluster, { type Worker } from "node:cluster";
 import type { Logger } from "pino";
+import { createBudgetLedger, serveLoginBudget } from "./login-budget.cluster.ts";
 
 const READY = "movr:ready";
 
@@ -47,8 +48,10 @@ export function runPrimary(count: number, log: Logger): Promise<number> {
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
 
+    const budgets = createBudgetLedger();
     const fork = (): Worker => {
       const worker = cluster.fork();
+      serveLoginBudget(worker, budgets);
       worker.on("message", (m: ReadyMessage) => {
         if (m?.type !== READY) return;
         ready.add(worker.id);

@@ -47,51 +47,83 @@ function alive(pid: number): boolean {
   }
 }
 
+/** A MovR server with two workers on a fresh PostgreSQL database, up and serving. */
+async function startTwoWorkers(extraEnv: Record<string, string> = {}) {
+  const url = await createServerDatabase();
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "dist", "src", "main.js")], {
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: url,
+      SESSION_SECRET: SECRET,
+      WEB_CONCURRENCY: "2",
+      PORT: "0",
+      LOG_FORMAT: "json",
+      ...extraEnv,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const served = new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /MovR is serving (http:\/\/\S+) on .* with 2 workers/.exec(output);
+      if (m?.[1]) {
+        clearInterval(timer);
+        resolve(m[1]);
+      }
+    }, 100);
+    void exited.then(() => {
+      clearInterval(timer);
+      reject(new Error(`the server exited early:\n${output}`));
+    });
+  });
+  return { child, exited, served, output: () => output };
+}
+
 if (SERVER_URL) {
   afterAll(dropServerDatabases);
 
   it("serves from two workers on PostgreSQL, and SIGTERM to the primary stops them all", async () => {
-    const url = await createServerDatabase();
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "dist", "src", "main.js")], {
-      env: {
-        PATH: process.env.PATH,
-        DATABASE_URL: url,
-        SESSION_SECRET: SECRET,
-        WEB_CONCURRENCY: "2",
-        PORT: "0",
-        LOG_FORMAT: "json",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const server = await startTwoWorkers();
     const workers: number[] = [];
     try {
-      const served = await new Promise<string>((resolve, reject) => {
-        const timer = setInterval(() => {
-          const m = /MovR is serving (http:\/\/\S+) on .* with 2 workers/.exec(output);
-          if (m?.[1]) {
-            clearInterval(timer);
-            resolve(m[1]);
-          }
-        }, 100);
-        void exited.then(() => {
-          clearInterval(timer);
-          reject(new Error(`the server exited early:\n${output}`));
-        });
-      });
-      for (const pid of childrenOf(child.pid!)) workers.push(pid);
+      const served = await server.served;
+      for (const pid of childrenOf(server.child.pid!)) workers.push(pid);
       expect(workers).toHaveLength(2);
       for (let i = 0; i < 4; i++) expect((await fetch(`${served}/readyz`)).status).toBe(200);
       // Migrations ran once, in the primary, before the workers started.
-      expect(output.match(/Applied migrations/g)).toHaveLength(1);
+      expect(server.output().match(/Applied migrations/g)).toHaveLength(1);
     } finally {
-      child.kill("SIGTERM");
+      server.child.kill("SIGTERM");
     }
-    expect(await exited).toBe(0);
+    expect(await server.exited).toBe(0);
     for (const pid of workers) expect(alive(pid)).toBe(false);
-    expect(output.match(/"msg":"shutting down"/g)).toHaveLength(2);
+    expect(server.output().match(/"msg":"shutting down"/g)).toHaveLength(2);
+  }, 120_000);
+
+  it("keeps one login budget per client across the workers, not one per worker", async () => {
+    const server = await startTwoWorkers({ LOGIN_RATE_LIMIT_PER_MINUTE: "3" });
+    try {
+      const served = await server.served;
+      const statuses: number[] = [];
+      // A new connection per attempt: the primary hands connections to the workers in turn, so
+      // with a budget per worker this client would get 3 attempts from each.
+      for (let i = 0; i < 8; i++) {
+        const res = await fetch(`${served}/api/v1/auth/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json", connection: "close" },
+          body: JSON.stringify({ username: `nobody-${i}`, password: "wrong password" }),
+        });
+        statuses.push(res.status);
+        await res.arrayBuffer();
+      }
+      expect(statuses.filter((s) => s === 401)).toHaveLength(3);
+      expect(statuses.slice(3)).toEqual([429, 429, 429, 429, 429]);
+    } finally {
+      server.child.kill("SIGTERM");
+    }
+    expect(await server.exited).toBe(0);
   }, 120_000);
 }
