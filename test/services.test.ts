@@ -295,6 +295,38 @@ describe.each(TARGETS)("data API on $name", (target) => {
       startRide(ctx, { city: "seattle", vehicleId: v2.id, riderId: r2.id }),
       "invalid_request",
     );
+    // Each start is one statement: a refused one changed nothing.
+    expect(await getVehicle(ctx, "boston", v2.id)).toMatchObject({
+      status: "available",
+      location: "1 Main St",
+    });
+    await expectCode(
+      startRide(ctx, { city: "boston", vehicleId: randomUUID(), riderId: r2.id }),
+      "not_found",
+    );
+    const gone = await rider();
+    await deactivateUser(ctx, "boston", gone.id);
+    await expectCode(
+      startRide(ctx, { city: "boston", vehicleId: v2.id, riderId: gone.id }),
+      "invalid_request",
+    );
+    expect(await getVehicle(ctx, "boston", v2.id)).toMatchObject({ status: "available" });
+  });
+
+  it("logs a location only into an active ride, and only by its rider", async () => {
+    const v = await bike();
+    const [r, other] = [await rider(), await rider()];
+    const ride = await startRide(ctx, { city: "boston", vehicleId: v.id, riderId: r.id });
+    const log = (actor: Parameters<typeof logLocation>[1]["actor"], rideId = ride.id, lat = 1) =>
+      logLocation(ctx, { city: "boston", rideId, lat, long: 2, actor });
+    await expectCode(log({ riderCity: "boston", riderId: other.id }), "forbidden");
+    await expectCode(log({ riderCity: "seattle", riderId: r.id }), "forbidden");
+    await expectCode(log("system", randomUUID()), "not_found");
+    await log({ riderCity: "boston", riderId: r.id }, ride.id, 3);
+    await endRide(ctx, { city: "boston", rideId: ride.id, location: "x", actor: "system" });
+    await expectCode(log({ riderCity: "boston", riderId: r.id }), "ride_already_ended");
+    const { path } = await getRide(ctx, { city: "boston", rideId: ride.id, actor: "system" });
+    expect(path.map((p) => p.lat)).toEqual([3]);
   });
 
   it("lists a rider's rides newest first across pages", async () => {

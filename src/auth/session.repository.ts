@@ -1,4 +1,5 @@
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { preparedQuery } from "../db/prepared.ts";
 import type { Tx } from "../db/transaction.ts";
 import { users, type UserRow } from "../users/user.table.ts";
 import { sessions } from "./session.table.ts";
@@ -16,21 +17,29 @@ export async function insertSession(
   await tx.insert(sessions).values(row);
 }
 
-/** The live session's user: not revoked, not expired, and the account still active. */
-export async function findSessionUser(tx: Tx, key: SessionKey, now: Date): Promise<UserRow | undefined> {
-  const [row] = await tx
+const sessionUser = preparedQuery("session_user", (db) =>
+  db
     .select({ user: users })
     .from(sessions)
     .innerJoin(users, and(eq(users.city, sessions.userCity), eq(users.id, sessions.userId)))
     .where(
       and(
-        eq(sessions.userCity, key.userCity),
-        eq(sessions.tokenHash, key.tokenHash),
+        eq(sessions.userCity, sql.placeholder("userCity")),
+        eq(sessions.tokenHash, sql.placeholder("tokenHash")),
         isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, now),
+        gt(sessions.expiresAt, sql.placeholder("now")),
         isNull(users.deactivatedAt),
       ),
-    );
+    ),
+);
+
+/** The live session's user: not revoked, not expired, and the account still active. */
+export async function findSessionUser(tx: Tx, key: SessionKey, now: Date): Promise<UserRow | undefined> {
+  const [row] = await sessionUser(tx).execute({
+    userCity: key.userCity,
+    tokenHash: key.tokenHash,
+    now: now.toISOString(),
+  });
   return row?.user;
 }
 

@@ -2,7 +2,7 @@
 // server, or CockroachDB. The rest of the code sees a Drizzle database and a dialect.
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import type { ConnectionOptions } from "node:tls";
-import { PGlite, type QueryOptions } from "@electric-sql/pglite";
+import { PGlite, type QueryOptions, type Transaction } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -142,9 +142,32 @@ async function openEmbedded(config: DatabaseConfig, inMemory: boolean): Promise<
   };
   const db = drizzlePglite({ client: gated as unknown as PGlite }) as unknown as Db;
   const session = pgliteSession(client);
+  // One Drizzle instance for every transaction (statements prepared on it are kept, see
+  // prepared.ts): it sends to the transaction under way, and the gate lets one run at a time.
+  let current: Transaction | undefined;
+  const inTransaction = {
+    query: (sql: string, params?: unknown[], options?: QueryOptions) => {
+      if (!current) throw new Error("A transaction statement ran outside its transaction");
+      return current.query(sql, params, options);
+    },
+  };
+  const txDb = drizzlePglite({ client: inTransaction as unknown as PGlite }) as unknown as Db;
   return {
     db,
-    transaction: (fn, mode) => drizzleTransaction(db, fn, mode),
+    // PGlite's own BEGIN/COMMIT/ROLLBACK. The session's default is SERIALIZABLE (above); with one
+    // session every transaction is serial anyway, so only READ ONLY needs saying.
+    transaction: (fn, mode) =>
+      gate.run(() =>
+        client.transaction(async (tx) => {
+          current = tx;
+          try {
+            if (mode.readOnly) await tx.query("SET TRANSACTION READ ONLY");
+            return await fn(txDb);
+          } finally {
+            current = undefined;
+          }
+        }),
+      ),
     kind: "embedded",
     dialect: "postgres",
     description: inMemory ? "embedded PGlite (in memory)" : `embedded PGlite (${config.dataDir})`,

@@ -1,4 +1,4 @@
-import { and, asc, eq, exists, gt, isNull, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import type { Tx } from "../db/transaction.ts";
 import { promoCodes, userPromoCodes, type PromoCodeRow, type UserPromoCodeRow } from "./promo-code.table.ts";
 
@@ -65,22 +65,6 @@ export async function listCodesOfUser(tx: Tx, city: string, userId: string): Pro
 }
 
 /** A ride started: each of the rider's valid codes has been used once more. One statement. */
-export async function incrementUsageOfValidCodes(
-  tx: Tx,
-  city: string,
-  userId: string,
-  now: Date,
-): Promise<void> {
-  const valid = tx
-    .select({ code: promoCodes.code })
-    .from(promoCodes)
-    .where(and(eq(promoCodes.code, userPromoCodes.code), unexpired(now)));
-  await tx
-    .update(userPromoCodes)
-    .set({ usageCount: sql`coalesce(${userPromoCodes.usageCount}, 0) + 1` })
-    .where(and(eq(userPromoCodes.city, city), eq(userPromoCodes.userId, userId), exists(valid)));
-}
-
 export async function pickPromoCode(tx: Tx, pivot: string): Promise<string | undefined> {
   const page = (after?: string) =>
     tx

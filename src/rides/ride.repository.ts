@@ -1,13 +1,90 @@
-import { and, asc, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, exists, gt, isNull, lt, or, sql } from "drizzle-orm";
 import { ascNullsFirst, descNullsLast } from "../db/order.ts";
+import { preparedQuery } from "../db/prepared.ts";
 import type { Tx } from "../db/transaction.ts";
 import { promoCodes, userPromoCodes, type PromoRules } from "../promo-codes/promo-code.table.ts";
+import { users } from "../users/user.table.ts";
 import { vehicles, type VehicleType } from "../vehicles/vehicle.table.ts";
 import { rides, vehicleLocationHistories, type LocationRow, type RideRow } from "./ride.table.ts";
 
-export async function insertRide(tx: Tx, row: typeof rides.$inferInsert): Promise<RideRow> {
-  const [inserted] = await tx.insert(rides).values(row).returning();
-  return inserted!;
+const P = sql.placeholder;
+
+const startRideStatement = preparedQuery("start_ride", (db) => {
+  const rider = db.$with("rider").as(
+    db
+      .select({ id: users.id })
+      .from(users)
+      .where(and(eq(users.city, P("city")), eq(users.id, P("riderId")), isNull(users.deactivatedAt))),
+  );
+  const claimed = db.$with("claimed").as(
+    db
+      .update(vehicles)
+      .set({ status: "in_use" })
+      .where(
+        and(
+          eq(vehicles.city, P("city")),
+          eq(vehicles.id, P("vehicleId")),
+          eq(vehicles.status, "available"),
+          sql`EXISTS (SELECT 1 FROM ${rider})`,
+        ),
+      )
+      .returning({ currentLocation: vehicles.currentLocation }),
+  );
+  const ride = db.$with("ride").as(
+    db
+      .insert(rides)
+      .select(
+        sql`SELECT ${P("id")}::uuid, ${P("city")}, ${P("city")}, ${P("riderId")}::uuid, ${P("vehicleId")}::uuid,
+          ${claimed.currentLocation}, NULL, ${P("startTime")}::timestamp, NULL, NULL FROM ${claimed}`,
+      )
+      .returning(),
+  );
+  // The rider's codes still valid at the start count one more use.
+  const counted = db.$with("counted").as(
+    db
+      .update(userPromoCodes)
+      .set({ usageCount: sql`coalesce(${userPromoCodes.usageCount}, 0) + 1` })
+      .where(
+        and(
+          eq(userPromoCodes.city, P("city")),
+          eq(userPromoCodes.userId, P("riderId")),
+          sql`EXISTS (SELECT 1 FROM ${ride})`,
+          exists(
+            db
+              .select({ code: promoCodes.code })
+              .from(promoCodes)
+              .where(
+                and(
+                  eq(promoCodes.code, userPromoCodes.code),
+                  or(isNull(promoCodes.expirationTime), gt(promoCodes.expirationTime, P("startTime"))),
+                ),
+              ),
+          ),
+        ),
+      ),
+  );
+  return db.with(rider, claimed, ride, counted).select().from(ride);
+});
+
+/**
+ * Starts a ride in one statement: the rider must be an active user of the city, the vehicle is
+ * claimed only from `available` (a conditional UPDATE), the ride is inserted from the claim (a
+ * second active ride of the rider fails on rides_one_active_per_rider), and the rider's valid
+ * promo codes count one more use. Undefined when nothing was claimed (no such rider or vehicle,
+ * or the vehicle was not available): the statement then changed nothing.
+ */
+export async function startRideRow(
+  tx: Tx,
+  row: { id: string; city: string; riderId: string; vehicleId: string; startTime: Date },
+): Promise<RideRow | undefined> {
+  const [started] = await startRideStatement(tx).execute({
+    id: row.id,
+    city: row.city,
+    riderId: row.riderId,
+    vehicleId: row.vehicleId,
+    startTime: row.startTime.toISOString(),
+  });
+  return started;
 }
 
 export async function findRide(tx: Tx, city: string, id: string): Promise<RideRow | undefined> {
@@ -25,6 +102,22 @@ export interface RideToEnd {
   promoRules: PromoRules[];
 }
 
+const rideToEnd = preparedQuery("ride_to_end", (db) =>
+  db
+    .select({
+      ride: rides,
+      vehicleType: vehicles.type,
+      promoRules: sql<PromoRules[] | null>`(
+        SELECT json_agg(${promoCodes.rules}) FROM ${userPromoCodes}
+        INNER JOIN ${promoCodes} ON ${promoCodes.code} = ${userPromoCodes.code}
+        WHERE ${userPromoCodes.city} = ${rides.city} AND ${userPromoCodes.userId} = ${rides.riderId}
+          AND (${promoCodes.expirationTime} IS NULL OR ${promoCodes.expirationTime} > ${P("now")}))`,
+    })
+    .from(rides)
+    .leftJoin(vehicles, and(eq(vehicles.city, rides.vehicleCity), eq(vehicles.id, rides.vehicleId)))
+    .where(and(eq(rides.city, P("city")), eq(rides.id, P("id")))),
+);
+
 /**
  * Everything ending a ride needs, in one round trip: the ride, its vehicle's type, and the
  * rider's valid promo rules. Fewer round trips keep the transaction short, and a short
@@ -36,19 +129,7 @@ export async function findRideToEnd(
   id: string,
   now: Date,
 ): Promise<RideToEnd | undefined> {
-  const [row] = await tx
-    .select({
-      ride: rides,
-      vehicleType: vehicles.type,
-      promoRules: sql<PromoRules[] | null>`(
-        SELECT json_agg(${promoCodes.rules}) FROM ${userPromoCodes}
-        INNER JOIN ${promoCodes} ON ${promoCodes.code} = ${userPromoCodes.code}
-        WHERE ${userPromoCodes.city} = ${rides.city} AND ${userPromoCodes.userId} = ${rides.riderId}
-          AND (${promoCodes.expirationTime} IS NULL OR ${promoCodes.expirationTime} > ${now.toISOString()}))`,
-    })
-    .from(rides)
-    .leftJoin(vehicles, and(eq(vehicles.city, rides.vehicleCity), eq(vehicles.id, rides.vehicleId)))
-    .where(and(eq(rides.city, city), eq(rides.id, id)));
+  const [row] = await rideToEnd(tx).execute({ city, id, now: now.toISOString() });
   return row && { ride: row.ride, vehicleType: row.vehicleType, promoRules: row.promoRules ?? [] };
 }
 
@@ -78,27 +159,55 @@ export async function findActiveRideOfVehicle(
   return row;
 }
 
+const endRideStatement = preparedQuery("end_ride", (db) => {
+  const endTime = sql`${P("endTime")}::timestamp`;
+  const ended = db.$with("ended").as(
+    db
+      .update(rides)
+      .set({
+        endAddress: sql`${P("endAddress")}`,
+        revenue: sql`${P("revenue")}::numeric`,
+        endTime: sql`GREATEST(${endTime}, COALESCE(${rides.startTime}, ${endTime}))`,
+      })
+      .where(and(eq(rides.city, P("city")), eq(rides.id, P("id")), isNull(rides.endTime)))
+      .returning(),
+  );
+  // The ride's vehicle is available again, where the ride ended (unless its owner removed it).
+  const freed = db.$with("freed").as(
+    db
+      .update(vehicles)
+      .set({ status: "available", currentLocation: sql`${P("endAddress")}` })
+      .where(
+        and(
+          eq(vehicles.city, P("city")),
+          eq(vehicles.id, P("vehicleId")),
+          eq(vehicles.status, "in_use"),
+          sql`EXISTS (SELECT 1 FROM ${ended})`,
+        ),
+      ),
+  );
+  return db.with(ended, freed).select().from(ended);
+});
+
 /**
- * Marks the ride ended; undefined when it had already ended (or does not exist). The end is
- * never before the stored start (the end-after-start CHECK): GREATEST with start_time, in SQL,
- * because the stored start may have microseconds, or come from a clock ahead of this one.
+ * Marks the ride ended and makes its vehicle available where the ride ended, in one statement;
+ * undefined when the ride had already ended (or does not exist), and then nothing changed. The
+ * end is never before the stored start (the end-after-start CHECK): GREATEST with start_time, in
+ * SQL, because the stored start may have microseconds, or come from a clock ahead of this one.
  */
 export async function finishRide(
   tx: Tx,
-  city: string,
-  id: string,
+  ride: { city: string; id: string; vehicleId: string | null },
   end: { endAddress: string; endTime: Date; revenue: string },
 ): Promise<RideRow | undefined> {
-  const endTime = sql`${end.endTime.toISOString()}::timestamp`;
-  const [row] = await tx
-    .update(rides)
-    .set({
-      endAddress: end.endAddress,
-      revenue: end.revenue,
-      endTime: sql`GREATEST(${endTime}, COALESCE(${rides.startTime}, ${endTime}))`,
-    })
-    .where(and(eq(rides.city, city), eq(rides.id, id), isNull(rides.endTime)))
-    .returning();
+  const [row] = await endRideStatement(tx).execute({
+    city: ride.city,
+    id: ride.id,
+    vehicleId: ride.vehicleId,
+    endAddress: end.endAddress,
+    endTime: end.endTime.toISOString(),
+    revenue: end.revenue,
+  });
   return row;
 }
 
@@ -155,8 +264,63 @@ export async function listActiveRides(tx: Tx, city: string, limit: number): Prom
     .limit(limit);
 }
 
-export async function insertLocation(tx: Tx, row: LocationRow): Promise<void> {
-  await tx.insert(vehicleLocationHistories).values(row);
+const logLocationStatement = preparedQuery("log_location", (db) => {
+  const ride = db.$with("ride").as(
+    db
+      .select({ city: rides.city, riderId: rides.riderId, endTime: rides.endTime })
+      .from(rides)
+      .where(and(eq(rides.city, P("city")), eq(rides.id, P("rideId")))),
+  );
+  // Only into a ride that has not ended, and only by its rider (no rider given: the system).
+  const logged = db.$with("logged").as(
+    db
+      .insert(vehicleLocationHistories)
+      .select(
+        sql`SELECT ${P("city")}, ${P("rideId")}::uuid, ${P("at")}::timestamp, ${P("lat")}::float8, ${P("long")}::float8
+          FROM ${ride} WHERE ${ride.endTime} IS NULL
+          AND (${P("actorId")}::uuid IS NULL OR (${ride.riderId} = ${P("actorId")}::uuid AND ${ride.city} = ${P("actorCity")}))`,
+      )
+      .returning({ rideId: vehicleLocationHistories.rideId }),
+  );
+  return db
+    .with(ride, logged)
+    .select({
+      city: ride.city,
+      riderId: ride.riderId,
+      endTime: ride.endTime,
+      logged: sql<boolean>`EXISTS (SELECT 1 FROM ${logged})`.as("logged"),
+    })
+    .from(ride);
+});
+
+/** What logging a location found: the ride (its rider and end) and whether the point went in. */
+export interface LocationLogged {
+  city: string;
+  riderId: string | null;
+  endTime: Date | null;
+  logged: boolean;
+}
+
+/**
+ * Logs a point of a ride in one statement: only while the ride has not ended, and only when
+ * `actor` is its rider (null: the system). Undefined when there is no such ride; otherwise what
+ * the ride was, so the caller can tell why nothing went in.
+ */
+export async function logRideLocation(
+  tx: Tx,
+  point: LocationRow,
+  actor: { city: string; id: string } | null,
+): Promise<LocationLogged | undefined> {
+  const [row] = await logLocationStatement(tx).execute({
+    city: point.city,
+    rideId: point.rideId,
+    at: point.timestamp.toISOString(),
+    lat: point.lat,
+    long: point.long,
+    actorId: actor?.id ?? null,
+    actorCity: actor?.city ?? null,
+  });
+  return row;
 }
 
 export async function listLocations(tx: Tx, city: string, rideId: string): Promise<LocationRow[]> {

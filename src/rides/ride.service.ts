@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { runTransaction } from "../db/transaction.ts";
-import { incrementUsageOfValidCodes } from "../promo-codes/promo-code.repository.ts";
 import type { MovrContext } from "../shared/context.ts";
 import { decodeCursor, encodeCursor, requireTimestampKey } from "../shared/cursor.ts";
 import { conflict, DomainError, notFound } from "../shared/errors.ts";
@@ -13,15 +12,15 @@ import {
   requireUuid,
 } from "../shared/validation.ts";
 import { findUser } from "../users/user.repository.ts";
-import { changeVehicleStatus, findVehicle } from "../vehicles/vehicle.repository.ts";
+import { findVehicle } from "../vehicles/vehicle.repository.ts";
 import { centsToDecimal, computeFare, parsePercent } from "./ride.fare.ts";
 import {
   findActiveRideOfRider,
   findRide,
   findRideToEnd,
   finishRide,
-  insertLocation,
-  insertRide,
+  logRideLocation,
+  startRideRow,
   listActiveRides as listActiveRideRows,
   listLocations,
   listRidesOfRider,
@@ -72,7 +71,7 @@ export function toRide(row: RideRow): Ride {
 /** Who acts: a rider (checked against the ride) or the system (the workload tool). */
 export type Actor = { riderCity: string; riderId: string } | "system";
 
-function requireRider(actor: Actor, ride: RideRow): void {
+function requireRider(actor: Actor, ride: Pick<RideRow, "riderId" | "city">): void {
   if (actor !== "system" && (ride.riderId !== actor.riderId || ride.city !== actor.riderCity)) {
     throw new DomainError("forbidden", "Only the rider of a ride can do that.");
   }
@@ -93,32 +92,27 @@ export async function startRide(
   const riderId = requireUuid("riderId", input.riderId);
   const id = input.id ? requireUuid("id", input.id) : randomUUID();
   const now = ctx.clock();
-  const row = await runTransaction(ctx.database, async (tx) => {
-    const rider = await findUser(tx, city, riderId);
+  // One statement (see startRideRow), so no BEGIN/COMMIT: it runs as an implicit SERIALIZABLE
+  // transaction. Only when it changed nothing do two reads tell why.
+  const row = await runTransaction(
+    ctx.database,
+    (tx) => startRideRow(tx, { id, city, riderId, vehicleId, startTime: now }),
+    { singleStatement: true },
+  );
+  if (!row) {
+    const [rider, vehicle] = await runTransaction(
+      ctx.database,
+      async (tx) => [await findUser(tx, city, riderId), await findVehicle(tx, city, vehicleId)] as const,
+      { readOnly: true },
+    );
     if (!rider || rider.deactivatedAt) {
       throw new DomainError("invalid_request", "Riders can ride only vehicles in their home city.", [
         { field: "city", problem: "is not the rider's home city" },
       ]);
     }
-    const claimed = await changeVehicleStatus(tx, city, vehicleId, "available", "in_use");
-    if (!claimed) {
-      const vehicle = await findVehicle(tx, city, vehicleId);
-      if (!vehicle || vehicle.status === "removed") throw notFound("That vehicle");
-      throw conflict("vehicle_unavailable", "That vehicle is not available right now; pick another one.");
-    }
-    // A second active ride for this rider fails here, on rides_one_active_per_rider: already_riding.
-    const ride = await insertRide(tx, {
-      id,
-      city,
-      vehicleCity: city,
-      riderId,
-      vehicleId,
-      startAddress: claimed.currentLocation,
-      startTime: now,
-    });
-    await incrementUsageOfValidCodes(tx, city, riderId, now);
-    return ride;
-  });
+    if (!vehicle || vehicle.status === "removed") throw notFound("That vehicle");
+    throw conflict("vehicle_unavailable", "That vehicle is not available right now; pick another one.");
+  }
   return toRide(row);
 }
 
@@ -147,13 +141,12 @@ export async function endRide(
     const startedAt = ride.startTime ?? now;
     const endTime = now < startedAt ? startedAt : now;
     const fare = computeFare(vehicleType, startedAt, endTime, best);
-    const ended = await finishRide(tx, city, rideId, {
-      endAddress: location,
-      endTime,
-      revenue: centsToDecimal(fare.cents),
-    });
+    const ended = await finishRide(
+      tx,
+      { city, id: rideId, vehicleId: ride.vehicleId },
+      { endAddress: location, endTime, revenue: centsToDecimal(fare.cents) },
+    );
     if (!ended) throw conflict("ride_already_ended", "That ride has already ended.");
-    if (ride.vehicleId) await changeVehicleStatus(tx, city, ride.vehicleId, "in_use", "available", location);
     return ended;
   });
   return toRide(row);
@@ -172,13 +165,16 @@ export async function logLocation(
     long: requireCoordinate("long", input.long),
     timestamp: input.at ?? ctx.clock(),
   };
-  await runTransaction(ctx.database, async (tx) => {
-    const ride = await findRide(tx, city, rideId);
-    if (!ride) throw notFound("That ride");
-    requireRider(input.actor, ride);
-    if (ride.endTime) throw conflict("ride_already_ended", "That ride has already ended.");
-    await insertLocation(tx, point);
+  const actor = input.actor === "system" ? null : { city: input.actor.riderCity, id: input.actor.riderId };
+  // One statement: the point goes in only into an active ride of this actor's.
+  const found = await runTransaction(ctx.database, (tx) => logRideLocation(tx, point, actor), {
+    singleStatement: true,
   });
+  if (!found) throw notFound("That ride");
+  if (found.logged) return;
+  requireRider(input.actor, found);
+  if (found.endTime) throw conflict("ride_already_ended", "That ride has already ended.");
+  throw new Error("A location of an active ride was not logged");
 }
 
 export async function getRide(

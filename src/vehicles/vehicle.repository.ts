@@ -1,5 +1,6 @@
 import { and, asc, eq, exists, gt, isNull, ne, or, sql } from "drizzle-orm";
 import { ascNullsFirst } from "../db/order.ts";
+import { preparedQuery } from "../db/prepared.ts";
 import type { Tx } from "../db/transaction.ts";
 import { rides } from "../rides/ride.table.ts";
 import { vehicles, type VehicleRow, type VehicleStatus, type VehicleType } from "./vehicle.table.ts";
@@ -25,21 +26,41 @@ export interface VehicleFilter {
   limit: number;
 }
 
+/** listVehicles' statement for one combination of filters (eight at most), each prepared once. */
+const vehiclePages = new Map<string, ReturnType<typeof vehiclePage>>();
+function vehiclePage(status: boolean, type: boolean, after: boolean) {
+  return preparedQuery(`vehicles_${Number(status)}${Number(type)}${Number(after)}`, (db) =>
+    db
+      .select()
+      .from(vehicles)
+      .where(
+        and(
+          eq(vehicles.city, sql.placeholder("city")),
+          status ? eq(vehicles.status, sql.placeholder("status")) : undefined,
+          type ? eq(vehicles.type, sql.placeholder("type")) : undefined,
+          after ? gt(vehicles.id, sql.placeholder("afterId")) : undefined,
+        ),
+      )
+      .orderBy(asc(vehicles.id))
+      .limit(sql.placeholder("limit")),
+  );
+}
+
 /** One page of a city's vehicles in primary-key order: the keyset cursor is the last id. */
 export async function listVehicles(tx: Tx, f: VehicleFilter): Promise<VehicleRow[]> {
-  return tx
-    .select()
-    .from(vehicles)
-    .where(
-      and(
-        eq(vehicles.city, f.city),
-        f.status ? eq(vehicles.status, f.status) : undefined,
-        f.type ? eq(vehicles.type, f.type) : undefined,
-        f.afterId ? gt(vehicles.id, f.afterId) : undefined,
-      ),
-    )
-    .orderBy(asc(vehicles.id))
-    .limit(f.limit);
+  const shape = `${f.status ? 1 : 0}${f.type ? 1 : 0}${f.afterId ? 1 : 0}`;
+  let page = vehiclePages.get(shape);
+  if (!page) {
+    page = vehiclePage(Boolean(f.status), Boolean(f.type), Boolean(f.afterId));
+    vehiclePages.set(shape, page);
+  }
+  return page(tx).execute({
+    city: f.city,
+    status: f.status ?? null,
+    type: f.type ?? null,
+    afterId: f.afterId ?? null,
+    limit: f.limit,
+  });
 }
 
 export async function listVehiclesOfOwner(tx: Tx, city: string, ownerId: string): Promise<VehicleRow[]> {

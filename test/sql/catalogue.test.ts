@@ -140,11 +140,10 @@ function calls(m: Record<string, Repo>): Record<string, Call> {
         "ffffffff-ffff-4fff-8fff-ffffffffffff",
       ),
     ),
-    "rides/ride.repository insertRide": tx((t) =>
-      f("rides/ride.repository", "insertRide")(t, {
+    "rides/ride.repository startRideRow": tx((t) =>
+      f("rides/ride.repository", "startRideRow")(t, {
         id: R,
         city: CITY,
-        vehicleCity: CITY,
         riderId: U,
         vehicleId: V,
         startTime: NOW,
@@ -160,14 +159,12 @@ function calls(m: Record<string, Repo>): Record<string, Call> {
     "rides/ride.repository findActiveRideOfVehicle": tx((t) =>
       f("rides/ride.repository", "findActiveRideOfVehicle")(t, CITY, V),
     ),
-    "rides/ride.repository insertLocation": tx((t) =>
-      f("rides/ride.repository", "insertLocation")(t, {
-        city: CITY,
-        rideId: R,
-        timestamp: NOW,
-        lat: 1,
-        long: 2,
-      }),
+    "rides/ride.repository logRideLocation": tx((t) =>
+      f("rides/ride.repository", "logRideLocation")(
+        t,
+        { city: CITY, rideId: R, timestamp: NOW, lat: 1, long: 2 },
+        { city: CITY, id: U },
+      ),
     ),
     "rides/ride.repository listLocations": tx((t) => f("rides/ride.repository", "listLocations")(t, CITY, R)),
     "rides/ride.repository listRidesOfRider": tx((t) =>
@@ -177,11 +174,11 @@ function calls(m: Record<string, Repo>): Record<string, Call> {
       f("rides/ride.repository", "listActiveRides")(t, CITY, 5),
     ),
     "rides/ride.repository finishRide": tx((t) =>
-      f("rides/ride.repository", "finishRide")(t, CITY, R, {
-        endAddress: "there",
-        endTime: NOW,
-        revenue: "1.00",
-      }),
+      f("rides/ride.repository", "finishRide")(
+        t,
+        { city: CITY, id: R, vehicleId: V },
+        { endAddress: "there", endTime: NOW, revenue: "1.00" },
+      ),
     ),
     "promo-codes/promo-code.repository insertPromoCode": tx((t) =>
       f("promo-codes/promo-code.repository", "insertPromoCode")(t, {
@@ -207,9 +204,6 @@ function calls(m: Record<string, Repo>): Record<string, Call> {
     ),
     "promo-codes/promo-code.repository listCodesOfUser": tx((t) =>
       f("promo-codes/promo-code.repository", "listCodesOfUser")(t, CITY, U),
-    ),
-    "promo-codes/promo-code.repository incrementUsageOfValidCodes": tx((t) =>
-      f("promo-codes/promo-code.repository", "incrementUsageOfValidCodes")(t, CITY, U, NOW),
     ),
     "promo-codes/promo-code.repository pickPromoCode": tx((t) =>
       f("promo-codes/promo-code.repository", "pickPromoCode")(t, "B"),

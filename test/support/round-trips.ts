@@ -9,6 +9,8 @@ export interface StatementCounter {
   count(): number;
   /** Their SQL text, in order (a COPY stream's too). */
   texts(): string[];
+  /** The server-side statement name each was sent under, in order; undefined when unnamed. */
+  names(): (string | undefined)[];
   reset(): void;
   restore(): void;
 }
@@ -18,9 +20,12 @@ type AnyFn = (...args: unknown[]) => unknown;
 export function countStatements(database: Database): StatementCounter {
   let n = 0;
   let texts: string[] = [];
+  let names: (string | undefined)[] = [];
   const record = (arg: unknown) => {
     n++;
-    texts.push(typeof arg === "string" ? arg : String((arg as { text?: unknown } | null)?.text ?? ""));
+    const config = typeof arg === "string" ? undefined : (arg as { text?: unknown; name?: unknown } | null);
+    texts.push(typeof arg === "string" ? arg : String(config?.text ?? ""));
+    names.push(typeof config?.name === "string" ? config.name : undefined);
   };
   const counted =
     (f: AnyFn, self: unknown): AnyFn =>
@@ -68,9 +73,11 @@ export function countStatements(database: Database): StatementCounter {
   return {
     count: () => n,
     texts: () => texts,
+    names: () => names,
     reset: () => {
       n = 0;
       texts = [];
+      names = [];
     },
     restore,
   };
