@@ -165,11 +165,18 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option(
       "--histograms <file>",
       "write per-second latency histograms to this file (the format of cockroach workload run --histograms)",
+      textArg("--histograms"),
+    )
+    .option(
+      "--report <file>",
+      "write an HTML report of the run to this file (charts; opens offline)",
+      textArg("--report"),
     )
     .action(
       async (o: {
         url?: string;
         histograms?: string;
+        report?: string;
         concurrency: number;
         duration: number;
         maxRate: number;
@@ -182,6 +189,12 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       }) => {
         const cities = resolveCities(io.config, o.city);
         const { runWorkload } = await import("./run.command.ts");
+        if (o.report !== undefined) {
+          // Refused before connecting, not after the run.
+          const { checkWritable } = await import("./report.command.ts");
+          await checkWritable(o.report, "report");
+        }
+        const url = o.url ?? io.config.database.url;
         const summary = await withDatabase(io, o.url, { max: o.concurrency }, (ctx) =>
           runWorkload(
             ctx,
@@ -196,6 +209,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
               durationMs: o.duration,
               displayFormat: o.displayFormat,
               ...(o.histograms === undefined ? {} : { histogramsFile: o.histograms }),
+              ...(o.report === undefined ? {} : { reportFile: o.report }),
+              ...(url === undefined ? {} : { databaseUrl: url }),
             },
             io,
           ),
@@ -308,6 +323,22 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       const summary = await runSql(databaseConfig(io.config, o.url, { max: 1 }), io, o.execute);
       // A failed statement of a script (-e, piped input) ends it and the exit code says so.
       if (summary.stoppedOnError) setExitCode(EXIT_FAILURE);
+    });
+
+  program
+    .command("report")
+    .description(
+      "an HTML report of histogram files (movr run --histograms, cockroach workload run --histograms); two or more are overlaid and compared",
+    )
+    .argument(
+      "<histograms...>",
+      "histogram files; the first is the baseline of the comparison",
+      collectText("<histograms>"),
+    )
+    .requiredOption("--out <file>", "the HTML file to write", textArg("--out"))
+    .action(async (files: string[], o: { out: string }) => {
+      const { runReport } = await import("./report.command.ts");
+      await runReport(files, o.out, io.stdout);
     });
 
   return program;

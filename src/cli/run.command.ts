@@ -1,8 +1,9 @@
 // `movr run`: the reference operation mix with real concurrency, for a duration or until Ctrl-C.
 import { createWriteStream, type WriteStream } from "node:fs";
 import { once } from "node:events";
+import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { encodeTick } from "../workload/histogram-file.ts";
+import { encodeTick, type RunSettings, type SnapshotTick } from "../workload/histogram-file.ts";
 import { sqlState } from "../db/sql-errors.ts";
 import type { MovrContext } from "../shared/context.ts";
 import { listVehicles } from "../vehicles/vehicle.service.ts";
@@ -13,9 +14,11 @@ import {
   runWorkers,
   type FatalError,
   type WorkloadOptions,
+  WRITE_MIX,
 } from "../workload/workload.ts";
 import { describeFailure, CliError } from "./errors.ts";
 import { writeLine, type OutStream } from "./io.ts";
+import { movrVersion, withoutPassword, writeRunReport } from "./report.command.ts";
 import { RunReporter, type DisplayFormat, type RunSummary } from "./run.report.ts";
 
 export interface RunCommandOptions extends WorkloadOptions {
@@ -24,6 +27,10 @@ export interface RunCommandOptions extends WorkloadOptions {
   displayFormat: DisplayFormat;
   /** Write per-second histograms here (histogram-file.ts: CockroachDB's --histograms format). */
   histogramsFile?: string;
+  /** Write the run's HTML report here (report.command.ts). */
+  reportFile?: string;
+  /** The URL the run was given, for the settings the histograms and report record. */
+  databaseUrl?: string;
 }
 
 export interface RunIo {
@@ -66,6 +73,7 @@ export async function runWorkload(ctx: MovrContext, o: RunCommandOptions, io: Ru
     throw err;
   }
   const before = { ...database.stats };
+  const settings = await runSettings(ctx, o);
   const controller = new AbortController();
   let interrupted = false;
   let fatal: FatalError | undefined;
@@ -88,21 +96,37 @@ export async function runWorkload(ctx: MovrContext, o: RunCommandOptions, io: Ru
   const startedAt = performance.now();
   const reporter = new RunReporter(io.stdout, io.stderr, o.displayFormat, startedAt);
   let lastTick = startedAt;
-  const writeHistograms = () => {
-    if (!histograms) return;
-    const now = performance.now();
+  let lastRetries = before.retries;
+  // The ticks of the report, when one was asked for.
+  const recorded: SnapshotTick[] | undefined = o.reportFile ? [] : undefined;
+  const writeHistograms = (now: number) => {
+    if (!histograms && !recorded) return;
     const at = new Date().toISOString();
-    for (const name of OPERATIONS) {
-      const hist = stats.op(name).tick.take();
-      histograms.write(
-        `${encodeTick({ Name: name, Hist: hist, Elapsed: (now - lastTick) * 1e6, Now: at })}\n`,
-      );
-    }
+    const retries = database.stats.retries;
+    OPERATIONS.forEach((name, i) => {
+      const op = stats.op(name);
+      const errors = op.takeTickErrors();
+      const tick: SnapshotTick = {
+        Name: name,
+        Hist: op.tick.take(),
+        Elapsed: Math.round((now - lastTick) * 1e6),
+        Now: at,
+        MovR: {
+          ...(errors.size > 0 ? { Errors: Object.fromEntries(errors) } : {}),
+          ...(i === 0 ? { Retries: retries - lastRetries } : {}),
+          ...(i === 0 && lastTick === startedAt ? { Settings: settings } : {}),
+        },
+      };
+      histograms?.write(`${encodeTick(tick)}\n`);
+      recorded?.push(tick);
+    });
     lastTick = now;
+    lastRetries = retries;
   };
   const ticker = setInterval(() => {
-    reporter.tick(stats, performance.now());
-    writeHistograms();
+    const now = performance.now();
+    reporter.tick(stats, now);
+    writeHistograms(now);
   }, 1000);
   const timer = o.durationMs > 0 ? setTimeout(() => controller.abort(), o.durationMs) : undefined;
   try {
@@ -113,13 +137,15 @@ export async function runWorkload(ctx: MovrContext, o: RunCommandOptions, io: Ru
     removeInterrupt();
     unwatch();
   }
-  // The last, partial second too: the file's counts add up to the summary's.
-  writeHistograms();
+  // The last, partial second too: the file's counts add up to the summary's, and its elapsed
+  // times to the summary's elapsed time.
+  const endedAt = performance.now();
+  writeHistograms(endedAt);
   if (histograms) {
     histograms.end();
     await once(histograms, "close");
   }
-  const elapsedMs = performance.now() - startedAt;
+  const elapsedMs = endedAt - startedAt;
   const after = database.stats;
   const fatalLine = fatal ? `${fatal.op} failed: ${describeFailure(fatal.error).message}` : undefined;
   const summary = reporter.summarize(
@@ -134,7 +160,32 @@ export async function runWorkload(ctx: MovrContext, o: RunCommandOptions, io: Ru
   );
   if (o.histogramsFile)
     writeLine(io.stderr, `Histograms (one line per operation per second): ${o.histogramsFile}`);
+  if (o.reportFile && recorded) {
+    await writeRunReport(
+      o.reportFile,
+      o.histogramsFile ? path.basename(o.histogramsFile) : "this run",
+      recorded,
+    );
+    writeLine(io.stderr, `Report (open it in a browser): ${o.reportFile}`);
+  }
   return summary;
+}
+
+/** What the histogram file and the report record of how the run was set up. */
+async function runSettings(ctx: MovrContext, o: RunCommandOptions): Promise<RunSettings> {
+  return {
+    database: o.databaseUrl ? withoutPassword(o.databaseUrl) : ctx.database.description,
+    concurrency: o.concurrency,
+    readPercent: o.readPercent,
+    writeMix: Object.fromEntries(WRITE_MIX),
+    cities: [...o.cities],
+    durationMs: o.durationMs,
+    maxRate: o.maxRate,
+    seed: o.seed,
+    followerReads: o.followerReads,
+    movrVersion: await movrVersion(),
+    startedAt: new Date().toISOString(),
+  };
 }
 
 /** Opens (truncates) the histogram file; a path that cannot be written is one sentence. */

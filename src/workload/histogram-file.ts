@@ -10,6 +10,13 @@
 // CockroachDB records with 1 significant figure; we record with 3, the precision `movr run`
 // prints, so a decoded file gives exactly the printed percentiles. Readers use the parameters
 // in each snapshot.
+//
+// MovR's additions ride in one more key, `MovR`, that CockroachDB's reader ignores: its
+// DecodeSnapshots decodes each line into SnapshotTick with encoding/json, which skips keys that
+// match no field (Go's encoding/json documentation, Unmarshal). `MovR.Errors` is the operation's
+// errors of the tick by SQLSTATE; `MovR.Retries` the run's transaction retries of the tick (on
+// the tick's first line only, retries are not told apart by operation); `MovR.Settings` the
+// run's settings (on the file's first line). ADR 017 says why there and not in a second file.
 
 /** The histogram parameters of `movr run` (src/workload/stats.ts records with the same). */
 export const HISTOGRAM_LAYOUT = {
@@ -25,6 +32,34 @@ export interface HdrSnapshot {
   Counts: number[];
 }
 
+/** How a run was set up, as the report shows it. */
+export interface RunSettings {
+  /** Where it ran: a URL without its password, or the embedded database's description. */
+  database: string;
+  concurrency: number;
+  readPercent: number;
+  /** The write tick's choices and their probabilities (workload.ts WRITE_MIX). */
+  writeMix: Record<string, number>;
+  cities: string[];
+  /** 0: until interrupted. */
+  durationMs: number;
+  maxRate: number;
+  seed: number;
+  followerReads: boolean;
+  movrVersion: string;
+  startedAt: string;
+}
+
+/** The key CockroachDB's readers ignore. */
+export interface MovrTickExtras {
+  /** This operation's errors in this tick, by SQLSTATE (or driver code). */
+  Errors?: Record<string, number>;
+  /** The run's transaction retries in this tick (on the tick's first line). */
+  Retries?: number;
+  /** On the file's first line. */
+  Settings?: RunSettings;
+}
+
 export interface SnapshotTick {
   Name: string;
   Hist: HdrSnapshot;
@@ -32,6 +67,7 @@ export interface SnapshotTick {
   Elapsed: number;
   /** When the tick was taken: it covers [Now - Elapsed, Now). */
   Now: string;
+  MovR?: MovrTickExtras;
 }
 
 const TWO_32 = 2 ** 32;
@@ -142,7 +178,27 @@ export function encodeTick(tick: SnapshotTick): string {
     Hist: tick.Hist,
     Elapsed: Math.round(tick.Elapsed),
     Now: tick.Now,
+    ...(tick.MovR ? { MovR: tick.MovR } : {}),
   });
+}
+
+function isTick(t: unknown): t is SnapshotTick {
+  if (typeof t !== "object" || t === null) return false;
+  const tick = t as Partial<SnapshotTick>;
+  const h = tick.Hist as Partial<HdrSnapshot> | undefined;
+  return (
+    typeof tick.Name === "string" &&
+    typeof tick.Elapsed === "number" &&
+    typeof tick.Now === "string" &&
+    !Number.isNaN(Date.parse(tick.Now)) &&
+    typeof h === "object" &&
+    h !== null &&
+    typeof h.LowestTrackableValue === "number" &&
+    typeof h.HighestTrackableValue === "number" &&
+    typeof h.SignificantFigures === "number" &&
+    Array.isArray(h.Counts) &&
+    h.Counts.every((c) => typeof c === "number" && c >= 0)
+  );
 }
 
 /** The ticks of a histogram file by operation name, in file order (CockroachDB's DecodeSnapshots). */
@@ -156,7 +212,7 @@ export function decodeHistogramFile(text: string): Map<string, SnapshotTick[]> {
     } catch {
       throw new Error(`line ${n + 1} is not JSON`);
     }
-    if (typeof tick.Name !== "string" || !tick.Hist || !Array.isArray(tick.Hist.Counts)) {
+    if (!isTick(tick)) {
       throw new Error(`line ${n + 1} is not a histogram tick (Name, Hist, Elapsed, Now)`);
     }
     const list = out.get(tick.Name) ?? [];

@@ -49,6 +49,8 @@ export class OperationStats {
   intervalErrors = 0;
   /** This tick's latencies for the histogram file (taken by the file writer, if any). */
   readonly tick = new TickHistogram();
+  /** This tick's errors by SQLSTATE, for the histogram file (taken with `tick`). */
+  tickErrors = new Map<string, number>();
 
   constructor(readonly name: string) {}
 
@@ -67,12 +69,23 @@ export class OperationStats {
     this.conflicts.set(code, (this.conflicts.get(code) ?? 0) + 1);
   }
 
-  /** An error; `outage` is its unavailability kind when the database could not answer. */
-  recordError(outage?: string | boolean): void {
+  /**
+   * An error; `outage` is its unavailability kind when the database could not answer, `state`
+   * its SQLSTATE (or driver code).
+   */
+  recordError(outage?: string | boolean, state?: string): void {
     this.errors++;
     this.intervalErrors++;
+    if (state !== undefined) this.tickErrors.set(state, (this.tickErrors.get(state) ?? 0) + 1);
     if (outage) this.connectionErrors++;
     if (outage === "ambiguous") this.ambiguousErrors++;
+  }
+
+  /** This tick's errors by SQLSTATE, and a fresh start. */
+  takeTickErrors(): Map<string, number> {
+    const errors = this.tickErrors;
+    this.tickErrors = new Map();
+    return errors;
   }
 
   get conflictCount(): number {

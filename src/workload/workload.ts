@@ -277,7 +277,7 @@ export async function runWorkers(
         stats.op(op).recordConflict(outcome.code);
         return;
       }
-      stats.op(op).recordError(outcome.outage);
+      stats.op(op).recordError(outcome.outage, outcome.state);
       stats.recordErrorState(outcome.state);
       if (outcome.outage) {
         // An outage is the database's, not the workload's: never fatal. The pool replaces broken

@@ -1,6 +1,9 @@
 // Every command, given bad input, ends with one readable line and the README's exit code
 // (2 misuse, 1 failure), never SQL text or a stack trace: no command, unknown commands and
 // options, a bad environment value, an unreachable server, a database in the wrong state.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/program.ts";
 import { createServerDatabase, dropServerDatabases, SERVER_URL } from "../support/databases.ts";
@@ -79,6 +82,70 @@ describe("misuse: one line, exit 2", () => {
       expect(result.stderr).toMatch(/^movr: Invalid configuration: .*LOG_LEVEL: .*DB_POOL_MAX: /);
       expect(result.stdout).toBe("");
     }
+  });
+});
+
+describe("movr report: bad inputs are one line", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "movr-report-errors-"));
+  const file = (name: string, text: string) => {
+    const p = path.join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+  const tick = JSON.stringify({
+    Name: "readVehicles",
+    Hist: {
+      LowestTrackableValue: 1000,
+      HighestTrackableValue: 3.6e12,
+      SignificantFigures: 3,
+      Counts: [0, 1],
+    },
+    Elapsed: 1e9,
+    Now: "2026-01-01T00:00:01Z",
+  });
+  const good = file("good.json", `${tick}\n`);
+  const out = path.join(dir, "out.html");
+
+  it("misuse: no file, no --out (exit 2)", async () => {
+    await expectCli(["report", "--out", out], 2, /^movr: missing required argument 'histograms'/);
+    await expectCli(["report", good], 2, /^movr: required option '--out <file>' not specified/);
+  });
+
+  it("a missing file, a line that is not JSON, a file that is not a histogram file, an --out that cannot be written (exit 1)", async () => {
+    await expectCli(
+      ["report", path.join(dir, "nope.json"), "--out", out],
+      1,
+      /^movr: Cannot read the histogram file ".*nope\.json": ENOENT\.$/m,
+    );
+    const torn = file("torn.json", `${tick}\n${tick.slice(0, 40)}\n`);
+    await expectCli(
+      ["report", good, torn, "--out", out],
+      1,
+      /^movr: ".*torn\.json" is not a histogram file: line 2 is not JSON\.$/m,
+    );
+    const pkg = file("package.json", '{"name":"movr","version":"0.1.0"}\n');
+    await expectCli(
+      ["report", pkg, "--out", out],
+      1,
+      /^movr: ".*package\.json" is not a histogram file: line 1 is not a histogram tick \(Name, Hist, Elapsed, Now\)\.$/m,
+    );
+    const empty = file("empty.json", "");
+    await expectCli(
+      ["report", empty, "--out", out],
+      1,
+      /^movr: ".*empty\.json" is not a histogram file: it has no histogram ticks\.$/m,
+    );
+    await expectCli(
+      ["report", good, "--out", path.join(dir, "no-such-dir", "out.html")],
+      1,
+      /^movr: Cannot write the report ".*out\.html": ENOENT\.$/m,
+    );
+    // `movr run --report` refuses an unwritable report before it connects.
+    await expectCli(
+      ["run", "--url", UNREACHABLE, "--report", path.join(dir, "no-such-dir", "run.html")],
+      1,
+      /^movr: Cannot write the report ".*run\.html": ENOENT\.$/m,
+    );
   });
 });
 

@@ -195,6 +195,23 @@ describe.each(TARGETS)("movr run on $name", (target) => {
       }
       expect(ms(all.valueAtPercentile(p)), `total ${key}`).toBeCloseTo(summary.total[key], 3);
     }
+    // MovR's key (CockroachDB's reader skips it): the settings on the first line; errors by
+    // SQLSTATE, retries and elapsed times add up to the summary's.
+    const reads = decoded.get("readVehicles")!;
+    expect(reads[0]!.MovR?.Settings).toMatchObject({
+      concurrency: 4,
+      seed: 3,
+      readPercent: 50,
+      maxRate: 200,
+    });
+    const ticks = [...decoded.values()].flat();
+    expect(ticks.reduce((n, t) => n + (t.MovR?.Retries ?? 0), 0)).toBe(summary.transactions.retries);
+    const errors: Record<string, number> = {};
+    for (const t of ticks) {
+      for (const [state, n] of Object.entries(t.MovR?.Errors ?? {})) errors[state] = (errors[state] ?? 0) + n;
+    }
+    expect(errors).toEqual(summary.errorsByState);
+    expect(reads.reduce((n, t) => n + t.Elapsed, 0) / 1e6).toBeCloseTo(summary.elapsedMs, -1);
     // --max-rate 200 ops/s: the total cannot run far ahead of the elapsed time.
     expect(summary.total.ok + summary.total.conflicts).toBeLessThanOrEqual(
       Math.ceil((summary.elapsedMs / 1000) * 200) + 8,

@@ -1,7 +1,7 @@
 // `movr --help` and other commands that never touch a database load neither the database
 // drivers, Drizzle nor the web server: each command imports what it runs when it runs.
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -40,7 +40,7 @@ async function modulesLoadedBy(
 }
 
 describe("commands load only what they use", () => {
-  it.each([[["--help"]], [["load", "--help"]], [["run", "--frobnicate"]]])(
+  it.each([[["--help"]], [["load", "--help"]], [["run", "--frobnicate"]], [["report", "--help"]]])(
     "movr %j loads no database driver, ORM or web server",
     async (args) => {
       const { packages, urls, code } = await modulesLoadedBy(args);
@@ -51,6 +51,33 @@ describe("commands load only what they use", () => {
       for (const name of HEAVY) expect(packages, name).not.toContain(name);
     },
   );
+
+  it("movr report draws a histogram file without any database code", async () => {
+    const hist = path.join(logDir, "one.json");
+    writeFileSync(
+      hist,
+      `${JSON.stringify({
+        Name: "readVehicles",
+        Hist: {
+          LowestTrackableValue: 1000,
+          HighestTrackableValue: 3.6e12,
+          SignificantFigures: 3,
+          Counts: [0, 4],
+        },
+        Elapsed: 1e9,
+        Now: "2026-01-01T00:00:01Z",
+      })}\n`,
+    );
+    const { packages, code } = await modulesLoadedBy([
+      "report",
+      hist,
+      "--out",
+      path.join(logDir, "one.html"),
+    ]);
+    expect(code).toBe(0);
+    expect(readFileSync(path.join(logDir, "one.html"), "utf8")).toContain("uPlot");
+    for (const name of HEAVY) expect(packages, name).not.toContain(name);
+  });
 
   it("a command that needs the database does load it (the hook sees lazy imports)", async () => {
     // Nothing listens on port 1: the command loads its database code, then fails to connect.

@@ -1,0 +1,121 @@
+// `movr report HISTOGRAMS.json... --out FILE.html` and the report of `movr run --report`: reads
+// histogram files (CockroachDB's --histograms format, with MovR's extra fields when movr wrote
+// them), draws them with src/workload/report.html.ts, and writes one self-contained HTML file.
+import { readFile, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { PROJECT_ROOT } from "../config.ts";
+import { decodeHistogramFile, type SnapshotTick } from "../workload/histogram-file.ts";
+import { renderReportHtml, type ChartLibrary } from "../workload/report.html.ts";
+import {
+  buildRunReport,
+  compareRuns,
+  comparisonLines,
+  type Comparison,
+  type RunReport,
+} from "../workload/report.model.ts";
+import { CliError } from "./errors.ts";
+import { writeLine, type OutStream } from "./io.ts";
+
+const errnoOf = (err: unknown) => (err as NodeJS.ErrnoException).code ?? "error";
+
+/** uPlot's browser build and style, from node_modules, to inline in the report. */
+export async function readChartLibrary(): Promise<ChartLibrary> {
+  const require = createRequire(import.meta.url);
+  const script = require.resolve("uplot/dist/uPlot.iife.min.js");
+  const [code, style, license] = await Promise.all([
+    readFile(script, "utf8"),
+    readFile(require.resolve("uplot/dist/uPlot.min.css"), "utf8"),
+    readFile(path.join(path.dirname(script), "..", "LICENSE"), "utf8"),
+  ]);
+  return { script: code, style, license };
+}
+
+/** The version in package.json, for the report's settings. */
+export async function movrVersion(): Promise<string> {
+  const pkg = JSON.parse(await readFile(path.join(PROJECT_ROOT, "package.json"), "utf8")) as {
+    version?: string;
+  };
+  return pkg.version ?? "unknown";
+}
+
+/** A database URL fit to show: no password (in the user part or as a parameter). */
+export function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = "";
+    u.searchParams.delete("password");
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1@");
+  }
+}
+
+/** Refuses, before a run, a report path that cannot be written. */
+export async function checkWritable(file: string, what: string): Promise<void> {
+  try {
+    await writeFile(file, "");
+  } catch (err) {
+    throw new CliError(`Cannot write the ${what} "${file}": ${errnoOf(err)}.`);
+  }
+}
+
+async function writeHtml(file: string, html: string): Promise<void> {
+  try {
+    await writeFile(file, html);
+  } catch (err) {
+    throw new CliError(`Cannot write the report "${file}": ${errnoOf(err)}.`);
+  }
+}
+
+/** Draws and writes the report of these runs; returns the comparisons (empty for one run). */
+export async function writeReport(file: string, runs: readonly RunReport[]): Promise<Comparison[]> {
+  const comparisons = compareRuns(runs);
+  await writeHtml(file, renderReportHtml(runs, comparisons, await readChartLibrary()));
+  return comparisons;
+}
+
+/** The report of the run that just ended (`movr run --report`), from the ticks it recorded. */
+export async function writeRunReport(
+  file: string,
+  label: string,
+  ticks: readonly SnapshotTick[],
+): Promise<void> {
+  const byName = new Map<string, SnapshotTick[]>();
+  for (const t of ticks) {
+    const list = byName.get(t.Name) ?? [];
+    list.push(t);
+    byName.set(t.Name, list);
+  }
+  await writeReport(file, [buildRunReport(label, byName)]);
+}
+
+async function readRun(file: string, label: string): Promise<RunReport> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new CliError(`Cannot read the histogram file "${file}": ${errnoOf(err)}.`);
+  }
+  try {
+    return buildRunReport(label, decodeHistogramFile(text));
+  } catch (err) {
+    throw new CliError(`"${file}" is not a histogram file: ${(err as Error).message}.`);
+  }
+}
+
+/** Short names for the runs: file names, or the paths as given when two share a name. */
+function labelsOf(files: readonly string[]): string[] {
+  const names = files.map((f) => path.basename(f));
+  return names.map((n, i) => (names.indexOf(n) === names.lastIndexOf(n) ? n : files[i]!));
+}
+
+/** `movr report`: one run, or several overlaid and compared with the first. */
+export async function runReport(files: readonly string[], out: string, stdout: OutStream): Promise<void> {
+  const labels = labelsOf(files);
+  const runs: RunReport[] = [];
+  for (const [i, file] of files.entries()) runs.push(await readRun(file, labels[i]!));
+  const comparisons = await writeReport(out, runs);
+  for (const line of comparisonLines(comparisons)) writeLine(stdout, line);
+  writeLine(stdout, `Report (${runs.length === 1 ? "1 run" : `${runs.length} runs`}): ${out}`);
+}

@@ -1,0 +1,273 @@
+// What a workload report shows, computed from decoded histogram files (histogram-file.ts): per
+// operation and in total, ops/s and latency percentiles per tick, the latency distribution, errors
+// by SQLSTATE and retries per tick, the run's totals, and the ratios between runs. Pure functions:
+// report.html.ts draws the result, the CLI reads and writes the files.
+import { DecodedHistogram, type HdrSnapshot, type RunSettings, type SnapshotTick } from "./histogram-file.ts";
+import { minOf } from "../shared/arrays.ts";
+
+export interface OperationTotals {
+  ops: number;
+  errors: number;
+  opsPerSec: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  pMaxMs: number;
+  errorsByState: Record<string, number>;
+}
+
+export interface OperationSeries {
+  name: string;
+  /** ops/s of each tick of the run's timeline (null: the operation has no tick there). */
+  opsPerSec: (number | null)[];
+  /** Latency percentiles in ms of each tick (null: no successful operation in it). */
+  p50Ms: (number | null)[];
+  p95Ms: (number | null)[];
+  p99Ms: (number | null)[];
+  pMaxMs: (number | null)[];
+  /** Errors of each tick, by SQLSTATE. */
+  errors: Record<string, number[]>;
+  /** Share of the operations (%) per latency bin; `binMs` holds each bin's lower edge. */
+  distribution: { binMs: number[]; percent: number[] };
+  totals: OperationTotals;
+}
+
+export interface RunReport {
+  label: string;
+  settings?: RunSettings;
+  /** Whether the file has MovR's errors and retries (a CockroachDB file has not). */
+  hasMovrFields: boolean;
+  /** Seconds from the run's start to the end of each tick. */
+  t: number[];
+  elapsedS: number;
+  /** The run's transaction retries of each tick. */
+  retries: number[];
+  retriesTotal: number;
+  total: OperationSeries;
+  operations: OperationSeries[];
+}
+
+/** Latency bins per power of ten in the distribution. */
+const BINS_PER_DECADE = 10;
+
+const round = (n: number, digits = 3) => Number(n.toFixed(digits));
+const ms = (ns: number) => round(ns / 1e6);
+
+function sameLayout(a: HdrSnapshot, b: HdrSnapshot): boolean {
+  return (
+    a.LowestTrackableValue === b.LowestTrackableValue &&
+    a.HighestTrackableValue === b.HighestTrackableValue &&
+    a.SignificantFigures === b.SignificantFigures
+  );
+}
+
+function merged(hists: readonly HdrSnapshot[]): DecodedHistogram | undefined {
+  const first = hists[0];
+  if (!first) return undefined;
+  const h = new DecodedHistogram(first);
+  for (const s of hists) {
+    if (!sameLayout(first, s)) {
+      throw new Error("the ticks have different histogram layouts (lowest, highest, significant figures)");
+    }
+    h.add(s);
+  }
+  return h;
+}
+
+function distribution(h: DecodedHistogram | undefined): OperationSeries["distribution"] {
+  if (!h || h.total === 0) return { binMs: [], percent: [] };
+  const byBin = new Map<number, number>();
+  h.counts.forEach((c, i) => {
+    if (c === 0) return;
+    const valueMs = Math.max(h.layout.valueAt(i), 1) / 1e6;
+    const bin = Math.floor(Math.log10(valueMs) * BINS_PER_DECADE);
+    byBin.set(bin, (byBin.get(bin) ?? 0) + c);
+  });
+  const bins = [...byBin.keys()].sort((a, b) => a - b);
+  const binMs: number[] = [];
+  const percent: number[] = [];
+  // Every bin from the lowest to the highest (empty ones at 0), and one past the end where the
+  // last step closes.
+  for (let b = bins[0]!; b <= bins.at(-1)! + 1; b++) {
+    binMs.push(Number((10 ** (b / BINS_PER_DECADE)).toPrecision(4)));
+    percent.push(round(((byBin.get(b) ?? 0) / h.total) * 100, 4));
+  }
+  return { binMs, percent };
+}
+
+function totalsOf(
+  h: DecodedHistogram | undefined,
+  errorsByState: Record<string, number>,
+  elapsedS: number,
+): OperationTotals {
+  const ops = h?.total ?? 0;
+  const at = (p: number) => (h && ops > 0 ? ms(h.valueAtPercentile(p)) : 0);
+  let errors = 0;
+  for (const n of Object.values(errorsByState)) errors += n;
+  return {
+    ops,
+    errors,
+    opsPerSec: round(ops / Math.max(0.001, elapsedS), 1),
+    p50Ms: at(50),
+    p95Ms: at(95),
+    p99Ms: at(99),
+    pMaxMs: at(100),
+    errorsByState: Object.fromEntries(Object.entries(errorsByState).sort(([a], [b]) => a.localeCompare(b))),
+  };
+}
+
+/**
+ * One operation (or the total: every operation's ticks) over the timeline `nows`; `ticksAt`
+ * gives the ticks at each moment.
+ */
+function seriesOf(
+  name: string,
+  nows: readonly string[],
+  ticksAt: (now: string) => readonly SnapshotTick[],
+  elapsedS: number,
+): OperationSeries {
+  const s: OperationSeries = {
+    name,
+    opsPerSec: [],
+    p50Ms: [],
+    p95Ms: [],
+    p99Ms: [],
+    pMaxMs: [],
+    errors: {},
+    distribution: { binMs: [], percent: [] },
+    totals: totalsOf(undefined, {}, elapsedS),
+  };
+  const all: HdrSnapshot[] = [];
+  const errorsByState: Record<string, number> = {};
+  nows.forEach((now, i) => {
+    const ticks = ticksAt(now);
+    const h = merged(ticks.map((t) => t.Hist));
+    let elapsedNs = 0;
+    for (const t of ticks) {
+      all.push(t.Hist);
+      elapsedNs = Math.max(elapsedNs, t.Elapsed);
+      for (const [state, n] of Object.entries(t.MovR?.Errors ?? {})) {
+        const list = (s.errors[state] ??= nows.map(() => 0));
+        list[i]! += n;
+        errorsByState[state] = (errorsByState[state] ?? 0) + n;
+      }
+    }
+    const count = h?.total ?? 0;
+    s.opsPerSec.push(ticks.length === 0 ? null : round(count / Math.max(1e-3, elapsedNs / 1e9), 1));
+    const at = (p: number) => (h && count > 0 ? ms(h.valueAtPercentile(p)) : null);
+    s.p50Ms.push(at(50));
+    s.p95Ms.push(at(95));
+    s.p99Ms.push(at(99));
+    s.pMaxMs.push(at(100));
+  });
+  const whole = merged(all);
+  s.distribution = distribution(whole);
+  s.totals = totalsOf(whole, errorsByState, elapsedS);
+  return s;
+}
+
+/** The report of one run from its decoded histogram file (decodeHistogramFile). */
+export function buildRunReport(label: string, ticksByName: ReadonlyMap<string, SnapshotTick[]>): RunReport {
+  const all = [...ticksByName.values()].flat();
+  if (all.length === 0) throw new Error("it has no histogram ticks");
+  const startMs = minOf(all.map((t) => Date.parse(t.Now) - t.Elapsed / 1e6));
+  const nows = [...new Set(all.map((t) => t.Now))].sort((a, b) => Date.parse(a) - Date.parse(b));
+  const byNow = new Map<string, SnapshotTick[]>();
+  for (const t of all) {
+    const list = byNow.get(t.Now) ?? [];
+    list.push(t);
+    byNow.set(t.Now, list);
+  }
+  // The run lasted as long as its longest-running operation's ticks (they all cover the run).
+  let elapsedNs = 0;
+  for (const ticks of ticksByName.values()) {
+    let sum = 0;
+    for (const t of ticks) sum += t.Elapsed;
+    elapsedNs = Math.max(elapsedNs, sum);
+  }
+  const elapsedS = elapsedNs / 1e9;
+  const operations = [...ticksByName.entries()].map(([name, ticks]) => {
+    const mine = new Map(ticks.map((t) => [t.Now, t]));
+    return seriesOf(
+      name,
+      nows,
+      (now) => {
+        const t = mine.get(now);
+        return t ? [t] : [];
+      },
+      elapsedS,
+    );
+  });
+  const total = seriesOf("total", nows, (now) => byNow.get(now) ?? [], elapsedS);
+  const retries = nows.map((now) => {
+    let n = 0;
+    for (const t of byNow.get(now) ?? []) n += t.MovR?.Retries ?? 0;
+    return n;
+  });
+  const settings = all.find((t) => t.MovR?.Settings)?.MovR?.Settings;
+  return {
+    label,
+    ...(settings ? { settings } : {}),
+    hasMovrFields: all.some((t) => t.MovR !== undefined),
+    t: nows.map((now) => round((Date.parse(now) - startMs) / 1000)),
+    elapsedS: round(elapsedS),
+    retries,
+    retriesTotal: retries.reduce((a, b) => a + b, 0),
+    total,
+    operations,
+  };
+}
+
+export interface RatioRow {
+  name: string;
+  /** run / baseline; null when the baseline has nothing to divide by. */
+  opsPerSec: number | null;
+  p50: number | null;
+  p99: number | null;
+}
+
+export interface Comparison {
+  baseline: string;
+  run: string;
+  rows: RatioRow[];
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? round(a / b, 2) : null);
+
+/** Each run after the first against the first: per operation (both runs have) and in total. */
+export function compareRuns(runs: readonly RunReport[]): Comparison[] {
+  const [first, ...rest] = runs;
+  if (!first) return [];
+  return rest.map((run) => {
+    const rows: RatioRow[] = [];
+    const pairs: [OperationTotals, OperationTotals, string][] = [];
+    for (const op of run.operations) {
+      const base = first.operations.find((o) => o.name === op.name);
+      if (base) pairs.push([op.totals, base.totals, op.name]);
+    }
+    pairs.push([run.total.totals, first.total.totals, "total"]);
+    for (const [a, b, name] of pairs) {
+      rows.push({
+        name,
+        opsPerSec: ratio(a.opsPerSec, b.opsPerSec),
+        p50: ratio(a.p50Ms, b.p50Ms),
+        p99: ratio(a.p99Ms, b.p99Ms),
+      });
+    }
+    return { baseline: first.label, run: run.label, rows };
+  });
+}
+
+/** The comparison as the terminal prints it: one table per run against the first. */
+export function comparisonLines(comparisons: readonly Comparison[]): string[] {
+  const lines: string[] = [];
+  const cell = (r: number | null) => (r === null ? "-" : r.toFixed(2)).padStart(10);
+  for (const c of comparisons) {
+    lines.push(`${c.run} against ${c.baseline} (ratio: ${c.run} / ${c.baseline})`);
+    lines.push(`${"operation".padEnd(20)}${"ops/s".padStart(10)}${"p50".padStart(10)}${"p99".padStart(10)}`);
+    for (const r of c.rows) {
+      lines.push(`${r.name.padEnd(20)}${cell(r.opsPerSec)}${cell(r.p50)}${cell(r.p99)}`);
+    }
+  }
+  return lines;
+}
