@@ -1,12 +1,10 @@
-// HTTP benchmark: our Fastify app against a bare node:http + `pg` server issuing the same SQL
-// (same statements, same transactions), on the PostgreSQL server. The ratio is what the
-// framework, validation, serialization, Drizzle and our layering cost per request.
+// HTTP benchmark, in paired rounds (paired.ts): our Fastify app against a bare node:http + `pg`
+// server (raw-ops.ts: our statements, the fewest round trips), on the PostgreSQL server.
+// Both servers run at once, each in a child process of its own (its CPU and peak RSS are its
+// own, and autocannon, here, does not share its event loop); the load alternates between them.
 //
-//   npx tsx bench/http.bench.ts   (optional: MOVR_BENCH_DATABASE_URL, MOVR_BENCH_SECONDS,
-//                                  MOVR_BENCH_CONNECTIONS, MOVR_BENCH_DEBUG=1 to print failures)
-//
-// Each server runs in a child process of its own, so its peak RSS is its own and autocannon
-// does not share its event loop.
+//   node dist/bench/http.bench.js   (MOVR_BENCH_DATABASE_URL, MOVR_BENCH_PAIRS, MOVR_BENCH_SECONDS,
+//                                    MOVR_BENCH_CONNECTIONS, MOVR_BENCH_DEBUG=1 to print failures)
 import { fork, type ChildProcess } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import http from "node:http";
@@ -14,17 +12,24 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type autocannon from "autocannon";
-import pg from "pg";
 import type { AuthContext } from "../src/auth/auth.service.ts";
 import type { AppConfig } from "../src/config.ts";
-import { centsToDecimal, computeFare } from "../src/rides/ride.fare.ts";
-import { maxOf } from "../src/shared/arrays.ts";
+import { adminUrlFromEnv, dropDatabases, freshDatabase } from "./databases.ts";
+import {
+  compare,
+  pairsFromEnv,
+  runPaired,
+  secondsFromEnv,
+  type Comparison,
+  type Measurement,
+} from "./paired.ts";
+import * as raw from "./raw-ops.ts";
+import { openPool, RawDb, type Row } from "./raw-sql.ts";
 
 // Everything else is imported where it is used: the baseline server must load no more than
 // node:http and pg, or its RSS would measure our modules too.
 const loadAutocannon = async () => (await import("autocannon")).default;
 
-const DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
 const DB_NAME = "movr_bench_http";
 const LIST_CITY = "new york";
 const RIDE_CITY = "boston";
@@ -35,27 +40,24 @@ const SERVE_FLAG = "--serve";
 const SECRET = "bench-secret-".padEnd(40, "x");
 
 type Kind = "ours" | "baseline";
+const LABELS: Record<Kind, string> = { ours: "MovR API", baseline: "node:http+pg" };
 
 interface Pair {
   token: string;
   vehicleId: string;
 }
 
-interface Measured {
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  failures: number;
-}
-
 interface ServerStats {
   maxRssKb: number;
+  /** CPU (user + system) of the server process so far, microseconds. */
+  cpuUs: number;
   /** Transactions re-run after a serialization failure, and those given up on. */
   retries: number;
   exhausted: number;
 }
 
 interface ServerHandle {
+  kind: Kind;
   url: string;
   stats(): Promise<ServerStats>;
   stop(): Promise<void>;
@@ -69,15 +71,17 @@ async function serverConfig(url: string): Promise<AppConfig> {
     LOG_LEVEL: "silent",
     LOGIN_RATE_LIMIT_PER_MINUTE: "10000",
     DB_POOL_MAX: String(POOL_MAX),
+    WEB_CONCURRENCY: "1",
   });
 }
 
 // ---------------------------------------------------------------------------------------------
 // The parent: data, servers, load, report.
 
-export async function runHttpBench(): Promise<void> {
-  const adminUrl = process.env.MOVR_BENCH_DATABASE_URL || DEFAULT_URL;
-  const seconds = Number(process.env.MOVR_BENCH_SECONDS) || 10;
+export async function runHttpBench(): Promise<Comparison[]> {
+  const adminUrl = adminUrlFromEnv();
+  const seconds = secondsFromEnv(4);
+  const pairs = pairsFromEnv();
   const { createContext } = await import("../src/app-context.ts");
   const { REFERENCE_CITIES } = await import("../src/cities/region.config.ts");
   const { openDatabase } = await import("../src/db/database.ts");
@@ -85,13 +89,13 @@ export async function runHttpBench(): Promise<void> {
   const { endRide, listActiveRides } = await import("../src/rides/ride.service.ts");
   const { DomainError } = await import("../src/shared/errors.ts");
   const { loadData } = await import("../src/workload/load.service.ts");
-  const url = await freshDatabase(adminUrl);
+  const url = await freshDatabase(adminUrl, DB_NAME);
   const config = await serverConfig(url);
   const database = await openDatabase(config.database);
+  const servers: ServerHandle[] = [];
   try {
     await migrate(database);
     const ctx = createContext(config, database);
-    const started = Date.now();
     await loadData(ctx, {
       cities: REFERENCE_CITIES,
       users: 450,
@@ -102,15 +106,11 @@ export async function runHttpBench(): Promise<void> {
       seed: 42,
       now: new Date(),
     });
-    const pairs = await makeRiders(ctx, CONNECTIONS * 3);
-    const riderIds = new Set(pairs.map((p) => p.riderId));
-    console.log(
-      `HTTP bench: ${database.description}, ${CONNECTIONS} connections, ${seconds} s per phase, best of ${Number(process.env.MOVR_BENCH_ROUNDS) || 2} alternating rounds ` +
-        `(data ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
-    );
-    // Ends the rides a stopped load run left open, so the next run finds every pair free.
+    const pairsOfRiders = await makeRiders(ctx, CONNECTIONS * 3);
+    const riderIds = new Set(pairsOfRiders.map((p) => p.riderId));
+    // Ends the rides a stopped round left open, so the next round finds every pair free.
     const settle = async () => {
-      await delay(500);
+      await delay(300);
       for (const ride of await listActiveRides(ctx, RIDE_CITY, 1000)) {
         if (ride.riderId && riderIds.has(ride.riderId)) {
           // A request still in flight when the load stopped may end it first.
@@ -122,65 +122,71 @@ export async function runHttpBench(): Promise<void> {
         }
       }
     };
-
-    const results: Record<Kind, { list: Measured; rides: Measured; server: ServerStats }> = {} as never;
-    // Alternating rounds, best of each: on a 2-core machine one 10 s phase can land on a busy
-    // moment (autovacuum, the other process), and alternating spreads that over both servers.
-    const rounds = Number(process.env.MOVR_BENCH_ROUNDS) || 2;
-    const order = Array.from({ length: rounds }, () => ["baseline", "ours"] as const).flat();
-    for (const kind of order) {
-      const server = await startServer(kind, url);
-      try {
-        await listLoad(server.url, WARMUP_SECONDS);
-        const list = await listLoad(server.url, seconds);
-        await ridePairs(server.url, pairs, WARMUP_SECONDS);
-        await settle();
-        const rides = await ridePairs(server.url, pairs, seconds);
-        await settle();
-        const stats = await server.stats();
-        const prev = results[kind];
-        results[kind] = {
-          list: prev && prev.list.requestsPerSecond > list.requestsPerSecond ? prev.list : list,
-          rides: prev && prev.rides.requestsPerSecond > rides.requestsPerSecond ? prev.rides : rides,
-          server: {
-            ...stats,
-            maxRssKb: Math.max(stats.maxRssKb, prev?.server.maxRssKb ?? 0),
-            retries: stats.retries + (prev?.server.retries ?? 0),
-            exhausted: stats.exhausted + (prev?.server.exhausted ?? 0),
-          },
-        };
-      } finally {
-        await server.stop();
-      }
+    for (const kind of ["ours", "baseline"] as const) servers.push(await startServer(kind, url));
+    const [ours, base] = servers as [ServerHandle, ServerHandle];
+    for (const server of servers) {
+      await listLoad(server.url, WARMUP_SECONDS);
+      await ridePairs(server.url, pairsOfRiders, WARMUP_SECONDS);
+      await settle();
     }
-    report(results);
+    console.log(
+      `${database.description}; ${CONNECTIONS} connections (autocannon), ${seconds} s rounds, pool of ${POOL_MAX} per server, one process each`,
+    );
+    const progress = (label: string, m: Measurement) =>
+      process.stderr.write(`  ${label}: ${Math.round(m.rate).toLocaleString("en-US")} requests/s\n`);
+    const contender = (server: ServerHandle, load: () => Promise<Load>) => ({
+      label: LABELS[server.kind],
+      measure: () => measured(server, load),
+    });
+    const list = await runPaired(
+      contender(ours, () => listLoad(ours.url, seconds)),
+      contender(base, () => listLoad(base.url, seconds)),
+      { pairs, onRound: progress },
+    );
+    const rides = await runPaired(
+      contender(ours, () => ridePairs(ours.url, pairsOfRiders, seconds)),
+      contender(base, () => ridePairs(base.url, pairsOfRiders, seconds)),
+      { pairs, between: settle, onRound: progress },
+    );
+    const labels: [string, string] = [LABELS.ours, LABELS.baseline];
+    const latency = [
+      { name: "p50 ms", pick: (m: Measurement) => m.extra.p50!, digits: 1 },
+      { name: "p99 ms", pick: (m: Measurement) => m.extra.p99!, digits: 1 },
+      {
+        name: "failed requests (all rounds)",
+        pick: (m: Measurement) => m.extra.failures!,
+        digits: 0,
+        over: "sum" as const,
+      },
+    ];
+    const rss = {
+      name: "server peak RSS MB",
+      pick: (m: Measurement) => m.extra.rssMb!,
+      digits: 0,
+      over: "max" as const,
+    };
+    const comparisons = [
+      compare("GET /api/v1/cities/new york/vehicles?limit=25", labels, list, "request", [...latency, rss]),
+      compare(
+        "start-ride + end-ride pairs",
+        labels,
+        rides,
+        "request",
+        [
+          ...latency,
+          { name: "tx retries (all rounds)", pick: (m) => m.extra.retries!, digits: 0, over: "sum" },
+          { name: "tx given up (all rounds)", pick: (m) => m.extra.givenUp!, digits: 0, over: "sum" },
+          rss,
+        ],
+        [{ name: "p99", pick: (m) => m.extra.p99! }],
+      ),
+    ];
+    for (const c of comparisons) console.log(c.lines.join("\n"));
+    return comparisons;
   } finally {
+    for (const server of servers) await server.stop();
     await database.close();
-    await dropDatabase(adminUrl);
-  }
-}
-
-async function freshDatabase(adminUrl: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${DB_NAME}`);
-  } finally {
-    await admin.end();
-  }
-  const u = new URL(adminUrl);
-  u.pathname = `/${DB_NAME}`;
-  return u.toString();
-}
-
-async function dropDatabase(adminUrl: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-  } finally {
-    await admin.end();
+    await dropDatabases(adminUrl, [DB_NAME]);
   }
 }
 
@@ -214,16 +220,34 @@ async function makeRiders(ctx: AuthContext, count: number): Promise<(Pair & { ri
   return pairs;
 }
 
-function summarize(result: autocannon.Result, failures: number): Measured {
+interface Load {
+  result: autocannon.Result;
+  /** Requests that did not do what they asked (non-2xx, errors, timeouts). */
+  failures: number;
+}
+
+/** One round of `load` on `server`: its successful requests per second, CPU and transactions. */
+async function measured(server: ServerHandle, load: () => Promise<Load>): Promise<Measurement> {
+  const before = await server.stats();
+  const { result, failures } = await load();
+  const after = await server.stats();
+  const ok = result["2xx"];
   return {
-    requestsPerSecond: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    failures: failures + result.errors + result.timeouts,
+    rate: ok / result.duration,
+    ops: ok,
+    cpuMs: (after.cpuUs - before.cpuUs) / 1000,
+    extra: {
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      failures: failures + result.errors + result.timeouts,
+      retries: after.retries - before.retries,
+      givenUp: after.exhausted - before.exhausted,
+      rssMb: after.maxRssKb / 1024,
+    },
   };
 }
 
-async function listLoad(base: string, seconds: number): Promise<Measured> {
+async function listLoad(base: string, seconds: number): Promise<Load> {
   const result = await (
     await loadAutocannon()
   )({
@@ -231,7 +255,7 @@ async function listLoad(base: string, seconds: number): Promise<Measured> {
     connections: CONNECTIONS,
     duration: seconds,
   });
-  return summarize(result, result.non2xx);
+  return { result, failures: result.non2xx };
 }
 
 /**
@@ -239,7 +263,7 @@ async function listLoad(base: string, seconds: number): Promise<Measured> {
  * connection starts a ride and returned when it ends it, so pairs repeat for as long as the run
  * lasts and no two connections ever hold the same rider or vehicle.
  */
-async function ridePairs(base: string, pairs: Pair[], seconds: number): Promise<Measured> {
+async function ridePairs(base: string, pairs: Pair[], seconds: number): Promise<Load> {
   const free = [...pairs];
   let failures = 0;
   interface Ctx {
@@ -282,6 +306,7 @@ async function ridePairs(base: string, pairs: Pair[], seconds: number): Promise<
             // (503: retries exhausted) rolled back, so the pair is as good as before.
             if (c.pair && status !== 409) free.push(c.pair);
             c.pair = undefined;
+            c.rideId = undefined;
           }
         },
       },
@@ -298,42 +323,20 @@ async function ridePairs(base: string, pairs: Pair[], seconds: number): Promise<
             body: JSON.stringify({ location: "2 Bench St" }),
           };
         },
-        onResponse: (status, _body, context) => {
+        onResponse: (status, body, context) => {
           const c = context as Ctx;
           // A ride that failed to end stays active: its pair sits out until settle() ends it.
-          if (status !== 200) failures++;
-          else if (c.pair) free.push(c.pair);
+          if (status !== 200) {
+            failures++;
+            if (process.env.MOVR_BENCH_DEBUG) console.log("end failed:", status, body.slice(0, 160));
+          } else if (c.pair) free.push(c.pair);
           c.pair = undefined;
+          c.rideId = undefined;
         },
       },
     ],
   });
-  return summarize(result, failures);
-}
-
-function report(results: Record<Kind, { list: Measured; rides: Measured; server: ServerStats }>): void {
-  const rows: string[][] = [["", "", "ours", "baseline", "ours/baseline"]];
-  const add = (phase: string, metric: string, ours: number, base: number, digits: number) =>
-    rows.push([phase, metric, ours.toFixed(digits), base.toFixed(digits), (ours / base).toFixed(2)]);
-  for (const [phase, key] of [
-    ["GET vehicles (25 rows)", "list"],
-    ["start+end ride", "rides"],
-  ] as const) {
-    const o = results.ours[key];
-    const b = results.baseline[key];
-    add(phase, "requests/s", o.requestsPerSecond, b.requestsPerSecond, 0);
-    add("", "p50 ms", o.p50, b.p50, 1);
-    add("", "p99 ms", o.p99, b.p99, 1);
-    rows.push(["", "failed requests", String(o.failures), String(b.failures), ""]);
-  }
-  const o = results.ours.server;
-  const b = results.baseline.server;
-  add("server", "peak RSS MB", o.maxRssKb / 1024, b.maxRssKb / 1024, 0);
-  rows.push(["", "tx retries (40001)", String(o.retries), String(b.retries), ""]);
-  rows.push(["", "tx given up", String(o.exhausted), String(b.exhausted), ""]);
-  const widths = rows[0]!.map((_, i) => maxOf(rows.map((r) => r[i]!.length)));
-  for (const r of rows)
-    console.log(r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  "));
+  return { result, failures };
 }
 
 /** Forks this file as a server of the given kind; resolves once it listens. */
@@ -351,9 +354,11 @@ async function startServer(kind: Kind, databaseUrl: string): Promise<ServerHandl
       child.send(message);
     });
   return {
+    kind,
     url: `http://127.0.0.1:${port}`,
     stats: () => ask<ServerStats>("stats"),
     stop: async () => {
+      if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.send("stop");
       await exited;
@@ -366,7 +371,7 @@ async function startServer(kind: Kind, databaseUrl: string): Promise<ServerHandl
 
 async function serve(kind: Kind, databaseUrl: string): Promise<void> {
   let close: () => Promise<void>;
-  let txStats: () => { retries: number; exhausted: number } = () => baselineStats;
+  let txStats: () => { retries: number; exhausted: number };
   let port: number;
   if (kind === "ours") {
     const { createContext } = await import("../src/app-context.ts");
@@ -383,75 +388,38 @@ async function serve(kind: Kind, databaseUrl: string): Promise<void> {
       await database.close();
     };
   } else {
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: POOL_MAX });
-    const server = http.createServer((req, res) => void baselineHandle(pool, req, res));
+    const db = new RawDb(openPool(databaseUrl, POOL_MAX));
+    txStats = () => ({ retries: db.retries, exhausted: db.exhausted });
+    const server = http.createServer((req, res) => void baselineHandle(db, req, res));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     port = (server.address() as AddressInfo).port;
     close = async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await pool.end();
+      await db.pool.end();
     };
   }
   process.on("message", (m) => {
-    if (m === "stats") process.send!({ maxRssKb: process.resourceUsage().maxRSS, ...txStats() });
+    if (m === "stats") {
+      const cpu = process.cpuUsage();
+      process.send!({ maxRssKb: process.resourceUsage().maxRSS, cpuUs: cpu.user + cpu.system, ...txStats() });
+    }
     if (m === "stop") void close().then(() => process.exit(0));
   });
   process.send!({ port });
 }
 
-// The baseline: the statements our services issue (captured from Drizzle), written out by hand.
-const USER_COLS = `"users"."id", "users"."city", "users"."name", "users"."address", "users"."credit_card", "users"."username", "users"."email", "users"."password_hash", "users"."is_owner", "users"."deactivated_at"`;
-const VEHICLE_COLS = `"id", "city", "type", "owner_id", "creation_time", "status", "current_location", "ext"`;
-const RIDE_COLS = `"id", "city", "vehicle_city", "rider_id", "vehicle_id", "start_address", "end_address", "start_time", "end_time", "revenue"`;
-const SQL = {
-  session: `select ${USER_COLS} from "sessions" inner join "users" on ("users"."city" = "sessions"."user_city" and "users"."id" = "sessions"."user_id") where ("sessions"."token_hash" = $1 and "sessions"."revoked_at" is null and "sessions"."expires_at" > $2 and "users"."deactivated_at" is null)`,
-  listVehicles: `select ${VEHICLE_COLS} from "vehicles" where "vehicles"."city" = $1 order by "vehicles"."id" asc limit $2`,
-  findUser: `select "id", "city", "name", "address", "credit_card", "username", "email", "password_hash", "is_owner", "deactivated_at" from "users" where ("users"."city" = $1 and "users"."id" = $2)`,
-  findVehicle: `select ${VEHICLE_COLS} from "vehicles" where ("vehicles"."city" = $1 and "vehicles"."id" = $2)`,
-  changeStatus: `update "vehicles" set "status" = $1 where ("vehicles"."city" = $2 and "vehicles"."id" = $3 and "vehicles"."status" = $4) returning "current_location"`,
-  insertRide: `insert into "rides" (${RIDE_COLS}) values ($1, $2, $3, $4, $5, $6, default, $7, default, default) returning ${RIDE_COLS}`,
-  rideToEnd: `select "rides"."id", "rides"."city", "rides"."vehicle_city", "rides"."rider_id", "rides"."vehicle_id", "rides"."start_address", "rides"."end_address", "rides"."start_time", "rides"."end_time", "rides"."revenue", "vehicles"."type", (SELECT json_agg("promo_codes"."rules") FROM "user_promo_codes" INNER JOIN "promo_codes" ON "promo_codes"."code" = "user_promo_codes"."code" WHERE "user_promo_codes"."city" = "rides"."city" AND "user_promo_codes"."user_id" = "rides"."rider_id" AND ("promo_codes"."expiration_time" IS NULL OR "promo_codes"."expiration_time" > $1)) AS rules from "rides" left join "vehicles" on ("vehicles"."city" = "rides"."vehicle_city" and "vehicles"."id" = "rides"."vehicle_id") where ("rides"."city" = $2 and "rides"."id" = $3)`,
-  finishRide: `update "rides" set "end_address" = $1, "end_time" = $2, "revenue" = $3 where ("rides"."city" = $4 and "rides"."id" = $5 and "rides"."end_time" is null) returning ${RIDE_COLS}`,
-  moveBack: `update "vehicles" set "status" = $1, "current_location" = $2 where ("vehicles"."city" = $3 and "vehicles"."id" = $4 and "vehicles"."status" = $5) returning "current_location"`,
-  countCodeUse: `update "user_promo_codes" set "usage_count" = coalesce("user_promo_codes"."usage_count", 0) + 1 where ("user_promo_codes"."city" = $1 and "user_promo_codes"."user_id" = $2 and exists (select "code" from "promo_codes" where ("promo_codes"."code" = "user_promo_codes"."code" and ("promo_codes"."expiration_time" is null or "promo_codes"."expiration_time" > $3))))`,
+// The baseline server: routing, JSON in and out, and raw-ops.ts.
+
+const STATUS: Record<string, number> = {
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  invalid_request: 400,
+  vehicle_unavailable: 409,
+  already_riding: 409,
+  ride_already_ended: 409,
 };
-
-type Row = Record<string, unknown>;
-const baselineStats = { retries: 0, exhausted: 0 };
-class HttpFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-  ) {
-    super(code);
-  }
-}
-
-/** BEGIN ... COMMIT as Drizzle issues them, re-run on a serialization failure. */
-async function tx<T>(pool: pg.Pool, mode: "read only" | "read write", fn: (c: pg.PoolClient) => Promise<T>) {
-  for (let attempt = 1; ; attempt++) {
-    const client = await pool.connect();
-    try {
-      await client.query(`begin isolation level serializable ${mode}`);
-      const result = await fn(client);
-      await client.query("commit");
-      return result;
-    } catch (err) {
-      await client.query("rollback").catch(() => undefined);
-      const state = (err as { code?: string }).code;
-      if (state !== "40001" && state !== "40P01") throw err;
-      if (attempt >= 10) {
-        baselineStats.exhausted++;
-        throw err;
-      }
-      baselineStats.retries++;
-      await delay(Math.random() * 5 * 2 ** attempt);
-    } finally {
-      client.release();
-    }
-  }
-}
 
 const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : null);
 const rideOut = (r: Row) => {
@@ -468,6 +436,7 @@ const rideOut = (r: Row) => {
     endedAt: iso(end),
     durationSeconds: start && end ? Math.floor((end.getTime() - start.getTime()) / 1000) : null,
     revenue: r.revenue,
+    currency: "USD",
   };
 };
 
@@ -477,25 +446,18 @@ async function readBody(req: http.IncomingMessage): Promise<Row> {
   return chunks.length ? (JSON.parse(Buffer.concat(chunks).toString("utf8")) as Row) : {};
 }
 
-async function authenticate(pool: pg.Pool, req: http.IncomingMessage): Promise<Row> {
+/** The caller of a bearer token `<city, base64url>.<random>`: one read by the session's key. */
+async function authenticate(db: RawDb, req: http.IncomingMessage): Promise<Row> {
   const token = req.headers.authorization?.slice(7) ?? "";
-  const hash = createHash("sha256").update(token).digest("hex");
-  const rows = await tx(
-    pool,
-    "read only",
-    async (c) => (await c.query(SQL.session, [hash, new Date().toISOString()])).rows,
-  );
-  if (!rows[0]) throw new HttpFailure(401, "unauthenticated");
-  return rows[0] as Row;
+  const city = Buffer.from(token.split(".")[0] ?? "", "base64url").toString();
+  const user = await raw.sessionUser(db, city, createHash("sha256").update(token).digest("hex"));
+  if (!user) throw new raw.RawRefusal("unauthenticated");
+  return user;
 }
 
-async function baselineHandle(
-  pool: pg.Pool,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-): Promise<void> {
-  const send = (status: number, body?: unknown) => {
-    const text = body === undefined ? "" : JSON.stringify(body);
+async function baselineHandle(db: RawDb, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const send = (status: number, body: unknown) => {
+    const text = JSON.stringify(body);
     res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
     res.end(text);
   };
@@ -505,12 +467,8 @@ async function baselineHandle(
     // ["", "api", "v1", ...]
     if (req.method === "GET" && parts[3] === "cities" && parts[5] === "vehicles" && parts.length === 6) {
       const limit = Number(url.searchParams.get("limit") ?? 25);
-      const rows = await tx(
-        pool,
-        "read only",
-        async (c) => (await c.query(SQL.listVehicles, [parts[4], limit + 1])).rows,
-      );
-      const page = rows.slice(0, limit) as Row[];
+      const rows = await raw.listVehicles(db, parts[4]!, limit);
+      const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return send(200, {
         vehicles: page.map((v) => {
@@ -533,77 +491,36 @@ async function baselineHandle(
     }
     if (req.method === "POST" && url.pathname === "/api/v1/rides") {
       const body = await readBody(req);
-      const user = await authenticate(pool, req);
-      const city = String(body.city);
-      const vehicleId = String(body.vehicleId);
-      const id = randomUUID();
-      const now = new Date().toISOString();
-      const ride = await tx(pool, "read write", async (c) => {
-        const rider = (await c.query(SQL.findUser, [city, user.id])).rows[0] as Row | undefined;
-        if (!rider) throw new HttpFailure(400, "invalid_request");
-        const changed = await c.query(SQL.changeStatus, ["in_use", city, vehicleId, "available"]);
-        if (changed.rowCount !== 1) {
-          if (!(await c.query(SQL.findVehicle, [city, vehicleId])).rows[0])
-            throw new HttpFailure(404, "not_found");
-          throw new HttpFailure(409, "vehicle_unavailable");
-        }
-        const inserted = await c
-          .query(SQL.insertRide, [
-            id,
-            city,
-            city,
-            user.id,
-            vehicleId,
-            (changed.rows[0] as Row).current_location,
-            now,
-          ])
-          .catch((err: unknown) => {
-            if ((err as { constraint?: string }).constraint === "rides_one_active_per_rider")
-              throw new HttpFailure(409, "already_riding");
-            throw err;
-          });
-        await c.query(SQL.countCodeUse, [city, user.id, now]);
-        return inserted.rows[0] as Row;
+      const user = await authenticate(db, req);
+      const ride = await raw.startRide(db, {
+        id: randomUUID(),
+        city: String(body.city),
+        riderId: user.id as string,
+        vehicleId: String(body.vehicleId),
+        now: new Date(),
       });
       return send(201, { ride: rideOut(ride) });
     }
     if (req.method === "POST" && parts[3] === "cities" && parts[5] === "rides" && parts[7] === "end") {
       const body = await readBody(req);
-      const user = await authenticate(pool, req);
-      const [city, rideId] = [parts[4]!, parts[6]!];
-      const location = String(body.location);
-      const now = new Date();
-      const ride = await tx(pool, "read write", async (c) => {
-        const found = (await c.query(SQL.rideToEnd, [now.toISOString(), city, rideId])).rows[0] as
-          Row | undefined;
-        if (!found) throw new HttpFailure(404, "not_found");
-        if (found.rider_id !== user.id) throw new HttpFailure(403, "forbidden");
-        if (found.end_time) throw new HttpFailure(409, "ride_already_ended");
-        const started = (found.start_time as Date | null) ?? now;
-        const fare = computeFare(
-          (found.type as "scooter" | null) ?? null,
-          started,
-          now < started ? started : now,
-        );
-        const ended = await c.query(SQL.finishRide, [
-          location,
-          now.toISOString(),
-          centsToDecimal(fare.cents),
-          city,
-          rideId,
-        ]);
-        if (found.vehicle_id)
-          await c.query(SQL.moveBack, ["available", location, city, found.vehicle_id, "in_use"]);
-        return ended.rows[0] as Row;
+      const user = await authenticate(db, req);
+      const ride = await raw.endRide(db, {
+        city: parts[4]!,
+        rideId: parts[6]!,
+        location: String(body.location),
+        now: new Date(),
+        riderId: user.id as string,
       });
       return send(200, { ride: rideOut(ride) });
     }
     send(404, { error: { code: "not_found", message: "No such route." } });
   } catch (err) {
-    if (err instanceof HttpFailure) send(err.status, { error: { code: err.code, message: err.code } });
+    if (err instanceof raw.RawRefusal)
+      send(STATUS[err.code] ?? 409, { error: { code: err.code, message: err.code } });
     else {
       if (process.env.MOVR_BENCH_DEBUG) console.error(err);
-      send(500, { error: { code: "internal", message: "Something went wrong." } });
+      const exhausted = ["40001", "40P01"].includes((err as { code?: string }).code ?? "");
+      send(exhausted ? 503 : 500, { error: { code: "internal", message: "Something went wrong." } });
     }
   }
 }

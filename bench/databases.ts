@@ -1,0 +1,41 @@
+// The bench's databases on the PostgreSQL server: each made fresh and dropped at the end.
+import pg from "pg";
+
+export const DEFAULT_BENCH_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
+
+/** MOVR_BENCH_DATABASE_URL, or the local server's postgres database. */
+export const adminUrlFromEnv = (): string => process.env.MOVR_BENCH_DATABASE_URL || DEFAULT_BENCH_URL;
+
+async function withAdmin<T>(adminUrl: string, fn: (admin: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A new, empty database `name` (dropped first if there); returns its URL. */
+export async function freshDatabase(adminUrl: string, name: string): Promise<string> {
+  await withAdmin(adminUrl, async (admin) => {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  });
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function dropDatabases(adminUrl: string, names: string[]): Promise<void> {
+  await withAdmin(adminUrl, async (admin) => {
+    for (const name of names) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  });
+}
+
+/** The server's version line (SELECT version()). */
+export async function serverVersion(adminUrl: string): Promise<string> {
+  return withAdmin(adminUrl, async (admin) =>
+    String((await admin.query("SELECT version() AS v")).rows[0]?.v ?? "?"),
+  );
+}

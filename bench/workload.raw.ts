@@ -1,0 +1,142 @@
+// The `movr run` baseline, as a process of its own (so its CPU is its own, as `movr run`'s is):
+// the reference mix (same cities, read share, write choices) over raw-ops.ts, with `concurrency`
+// workers on as many connections, for `seconds`. Prints a line on stderr when the workers start
+// (the bench's CPU window opens there, as on `movr run`'s "Running the movr workload" line), then
+// `movr run --display-format json`'s "total" and "result" lines.
+//
+//   node dist/bench/workload.raw.js <url> <seconds> <concurrency> <read percent>
+import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { REFERENCE_CITIES } from "../src/cities/region.config.ts";
+import { promoCodePivot } from "../src/workload/generate.ts";
+import { Rng } from "../src/workload/random.ts";
+import { WorkloadStats } from "../src/workload/stats.ts";
+import { OPERATIONS, pickWrite, type OperationName } from "../src/workload/workload.ts";
+import { VEHICLE_COLORS, VEHICLE_TYPES } from "../src/vehicles/vehicle.table.ts";
+import * as raw from "./raw-ops.ts";
+import { openPool, RawDb } from "./raw-sql.ts";
+
+const address = (rng: Rng) => `${rng.int(1, 9999)} Main St`;
+
+const OPS: Record<OperationName, (db: RawDb, city: string, rng: Rng) => Promise<void>> = {
+  async readVehicles(db, city) {
+    await raw.listVehicles(db, city, 25);
+  },
+  async updateActiveRides(db, city, rng) {
+    for (const ride of await raw.activeRides(db, city, 10)) {
+      const point = {
+        city,
+        rideId: ride.id as string,
+        at: new Date(),
+        lat: rng.int(-90_000, 90_000) / 1000,
+        long: rng.int(-180_000, 180_000) / 1000,
+      };
+      await raw.logLocation(db, point).catch((err: unknown) => {
+        if (!(err instanceof raw.RawRefusal)) throw err;
+      });
+    }
+  },
+  async createPromoCode(db, _city, rng) {
+    const now = new Date();
+    await raw.createPromoCode(db, {
+      code: `PROMO_${randomUUID().replaceAll("-", "").slice(0, 16).toUpperCase()}`,
+      description: "Workload promotion",
+      now,
+      expiresAt: new Date(now.getTime() + 30 * 86_400_000),
+      percent: rng.pick([5, 10, 15, 20, 25]),
+    });
+  },
+  async applyPromoCode(db, city, rng) {
+    const userId = await raw.pickUser(db, city, randomUUID());
+    if (!userId) throw new raw.RawRefusal("no_user");
+    const code = await raw.pickPromoCode(db, promoCodePivot(rng));
+    if (!code) throw new raw.RawRefusal("no_promo_code");
+    await raw.applyPromoCode(db, { city, userId, code, now: new Date() });
+  },
+  async addUser(db, city, rng) {
+    await raw.addUser(db, {
+      id: randomUUID(),
+      city,
+      name: "Alex Smith",
+      address: address(rng),
+      creditCard: String(rng.int(1e9, 9.99e9)),
+    });
+  },
+  async addVehicle(db, city, rng) {
+    const ownerId = await raw.pickUser(db, city, randomUUID());
+    if (!ownerId) throw new raw.RawRefusal("no_user");
+    const type = rng.pick(VEHICLE_TYPES);
+    const ext = { color: rng.pick(VEHICLE_COLORS), ...(type === "bike" ? { brand: "Workload Cycles" } : {}) };
+    await raw.addVehicle(db, {
+      id: randomUUID(),
+      city,
+      ownerId,
+      type,
+      location: address(rng),
+      ext,
+      now: new Date(),
+    });
+  },
+  async startRide(db, city) {
+    const riderId = await raw.pickUser(db, city, randomUUID());
+    if (!riderId) throw new raw.RawRefusal("no_user");
+    const vehicleId = await raw.pickAvailableVehicle(db, city, randomUUID());
+    if (!vehicleId) throw new raw.RawRefusal("no_vehicle_available");
+    await raw.startRide(db, { id: randomUUID(), city, riderId, vehicleId, now: new Date() });
+  },
+  async endRide(db, city, rng) {
+    const [oldest] = await raw.activeRides(db, city, 1);
+    if (!oldest) throw new raw.RawRefusal("no_active_ride");
+    await raw.endRide(db, { city, rideId: oldest.id as string, location: address(rng), now: new Date() });
+  },
+};
+
+async function main(url: string, seconds: number, concurrency: number, readPercent: number): Promise<void> {
+  const pool = openPool(url, concurrency);
+  const db = new RawDb(pool);
+  const stats = new WorkloadStats(OPERATIONS);
+  // Every connection opened before the window, as `movr run`'s preflight opens one.
+  await Promise.all(Array.from({ length: concurrency }, () => pool.query("select 1")));
+  const perform = async (op: OperationName, city: string, rng: Rng) => {
+    const t0 = performance.now();
+    try {
+      await OPS[op](db, city, rng);
+      stats.op(op).recordOk(performance.now() - t0);
+    } catch (err) {
+      if (err instanceof raw.RawRefusal) stats.op(op).recordConflict(err.message);
+      else {
+        stats.op(op).recordError(undefined);
+        stats.recordErrorState((err as { code?: string }).code ?? "other");
+      }
+    }
+  };
+  process.stderr.write(`Running the raw workload: ${concurrency} workers, ${readPercent}% reads.\n`);
+  const started = performance.now();
+  const stopAt = started + seconds * 1000;
+  const worker = async (index: number) => {
+    const rng = new Rng(1_000_003 + index + 1);
+    while (performance.now() < stopAt) {
+      const city = rng.pick(REFERENCE_CITIES);
+      if (rng.next() * 100 < readPercent) {
+        await perform("readVehicles", city, rng);
+        continue;
+      }
+      await perform("updateActiveRides", city, rng);
+      await perform(pickWrite(rng), city, rng);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i)));
+  const elapsedS = (performance.now() - started) / 1000;
+  const t = stats.total();
+  process.stdout.write(
+    `${JSON.stringify({ type: "total", elapsed: elapsedS, ok: t.ok, errors: t.errors, conflicts: t.conflicts, opsPerSec: t.ok / elapsedS, p50Ms: t.p50Ms, p99Ms: t.p99Ms })}\n` +
+      `${JSON.stringify({ type: "result", transactions: { retries: db.retries, exhausted: db.exhausted } })}\n`,
+  );
+  await pool.end();
+}
+
+const [url, seconds, concurrency, readPercent] = process.argv.slice(2);
+main(url!, Number(seconds), Number(concurrency), Number(readPercent)).catch((err: unknown) => {
+  process.stderr.write(`raw workload: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
