@@ -27,15 +27,11 @@ export const SQL = {
   listVehicles: `select ${VEHICLE_COLS} from "vehicles" where "vehicles"."city" = $1 order by "vehicles"."id" asc limit $2`,
   findUser: `select ${USER_COLS} from "users" where ("users"."city" = $1 and "users"."id" = $2)`,
   findVehicle: `select ${VEHICLE_COLS} from "vehicles" where ("vehicles"."city" = $1 and "vehicles"."id" = $2)`,
-  claimVehicle: `update "vehicles" set "status" = $1 where ("vehicles"."city" = $2 and "vehicles"."id" = $3 and "vehicles"."status" = $4) returning "current_location"`,
-  insertRide: `insert into "rides" (${RIDE_COLS}) values ($1, $2, $3, $4, $5, $6, default, $7, default, default) returning ${RIDE_COLS}`,
-  countCodeUse: `update "user_promo_codes" set "usage_count" = coalesce("user_promo_codes"."usage_count", 0) + 1 where ("user_promo_codes"."city" = $1 and "user_promo_codes"."user_id" = $2 and exists (select "code" from "promo_codes" where ("promo_codes"."code" = "user_promo_codes"."code" and ("promo_codes"."expiration_time" is null or "promo_codes"."expiration_time" > $3))))`,
+  startRide: `with "rider" as (select "id" from "users" where ("users"."city" = $1 and "users"."id" = $2 and "users"."deactivated_at" is null)), "claimed" as (update "vehicles" set "status" = $3 where ("vehicles"."city" = $4 and "vehicles"."id" = $5 and "vehicles"."status" = $6 and EXISTS (SELECT 1 FROM "rider")) returning "current_location"), "ride" as (insert into "rides" (${RIDE_COLS}) SELECT $7::uuid, $8, $9, $10::uuid, $11::uuid, "claimed"."current_location", NULL, $12::timestamp, NULL, NULL FROM "claimed" returning ${RIDE_COLS}), "counted" as (update "user_promo_codes" set "usage_count" = coalesce("user_promo_codes"."usage_count", 0) + 1 where ("user_promo_codes"."city" = $13 and "user_promo_codes"."user_id" = $14 and EXISTS (SELECT 1 FROM "ride") and exists (select "code" from "promo_codes" where ("promo_codes"."code" = "user_promo_codes"."code" and ("promo_codes"."expiration_time" is null or "promo_codes"."expiration_time" > $15))))) select ${RIDE_COLS} from "ride"`,
   rideToEnd: `select "rides"."id", "rides"."city", "rides"."vehicle_city", "rides"."rider_id", "rides"."vehicle_id", "rides"."start_address", "rides"."end_address", "rides"."start_time", "rides"."end_time", "rides"."revenue", "vehicles"."type", ( SELECT json_agg("promo_codes"."rules") FROM "user_promo_codes" INNER JOIN "promo_codes" ON "promo_codes"."code" = "user_promo_codes"."code" WHERE "user_promo_codes"."city" = "rides"."city" AND "user_promo_codes"."user_id" = "rides"."rider_id" AND ("promo_codes"."expiration_time" IS NULL OR "promo_codes"."expiration_time" > $1)) from "rides" left join "vehicles" on ("vehicles"."city" = "rides"."vehicle_city" and "vehicles"."id" = "rides"."vehicle_id") where ("rides"."city" = $2 and "rides"."id" = $3)`,
-  finishRide: `update "rides" set "end_address" = $1, "end_time" = GREATEST($2::timestamp, COALESCE("rides"."start_time", $3::timestamp)), "revenue" = $4 where ("rides"."city" = $5 and "rides"."id" = $6 and "rides"."end_time" is null) returning ${RIDE_COLS}`,
-  releaseVehicle: `update "vehicles" set "status" = $1, "current_location" = $2 where ("vehicles"."city" = $3 and "vehicles"."id" = $4 and "vehicles"."status" = $5) returning "current_location"`,
+  finishRide: `with "ended" as (update "rides" set "end_address" = $1, "end_time" = GREATEST($2::timestamp, COALESCE("rides"."start_time", $3::timestamp)), "revenue" = $4::numeric where ("rides"."city" = $5 and "rides"."id" = $6 and "rides"."end_time" is null) returning ${RIDE_COLS}), "freed" as (update "vehicles" set "status" = $7, "current_location" = $8 where ("vehicles"."city" = $9 and "vehicles"."id" = $10 and "vehicles"."status" = $11 and EXISTS (SELECT 1 FROM "ended"))) select ${RIDE_COLS} from "ended"`,
   activeRides: `select ${RIDE_COLS} from "rides" where ("rides"."city" = $1 and "rides"."end_time" is null) order by "rides"."start_time" asc nulls first, "rides"."id" asc limit $2`,
-  findRide: `select ${RIDE_COLS} from "rides" where ("rides"."city" = $1 and "rides"."id" = $2)`,
-  insertLocation: `insert into "vehicle_location_histories" ("city", "ride_id", "timestamp", "lat", "long") values ($1, $2, $3, $4, $5)`,
+  logLocation: `with "ride" as (select "city", "rider_id", "end_time" from "rides" where ("rides"."city" = $1 and "rides"."id" = $2)), "logged" as (insert into "vehicle_location_histories" ("city", "ride_id", "timestamp", "lat", "long") SELECT $3, $4::uuid, $5::timestamp, $6::float8, $7::float8 FROM "ride" WHERE "ride"."end_time" IS NULL AND ($8::uuid IS NULL OR ("ride"."rider_id" = $9::uuid AND "ride"."city" = $10)) returning "ride_id") select "city", "rider_id", "end_time", EXISTS (SELECT 1 FROM "logged") as "logged" from "ride"`,
   insertPromoCode: `insert into "promo_codes" (${PROMO_COLS}) values ($1, $2, $3, $4, $5) returning ${PROMO_COLS}`,
   usersAfter: `select ${USER_COLS} from "users" where ("users"."city" = $1 and "users"."deactivated_at" is null and "users"."id" > $2) order by "users"."id" asc limit $3`,
   usersFirst: `select ${USER_COLS} from "users" where ("users"."city" = $1 and "users"."deactivated_at" is null) order by "users"."id" asc limit $2`,
@@ -45,7 +41,7 @@ export const SQL = {
   codesFirst: `select "code" from "promo_codes" order by "promo_codes"."code" asc limit $1`,
   findPromoCode: `select ${PROMO_COLS}, (SELECT count(*) FROM "user_promo_codes" AS applied WHERE applied.code = "promo_codes".code) from "promo_codes" where "promo_codes"."code" = $1`,
   insertUserPromoCode: `insert into "user_promo_codes" ("city", "user_id", "code", "timestamp", "usage_count") values ($1, $2, $3, $4, $5)`,
-  insertUser: `insert into "users" (${USER_COLS}) values ($1, $2, $3, $4, $5, default, default, default, default, default) returning ${USER_COLS}`,
+  insertUser: `insert into "users" (${USER_COLS}) values ($1, $2, $3, $4, $5, $6, $7, $8, default, default) returning ${USER_COLS}`,
   insertVehicle: `insert into "vehicles" (${VEHICLE_COLS}) values ($1, $2, $3, $4, $5, $6, $7, $8) returning ${VEHICLE_COLS}`,
   setOwner: `update "users" set "is_owner" = $1 where ("users"."city" = $2 and "users"."id" = $3)`,
 } as const;
@@ -60,38 +56,51 @@ export async function listVehicles(db: RawDb, city: string, limit: number): Prom
   return (await db.one(SQL.listVehicles, [city, limit + 1])).rows;
 }
 
-/** startRide: the rider's home city, claim the vehicle, insert the ride, count code uses. */
+/** A unique violation is the refusal `code`; anything else passes unchanged. */
+const refuseDuplicate = (code: string) => (err: unknown) => {
+  throw sqlStateOf(err) === "23505" ? new RawRefusal(code) : err;
+};
+
+/**
+ * startRide: one statement (the rider's home city, the claim, the ride, the codes' use count);
+ * when it started nothing, two reads tell why (each on its own: a diagnosis needs no transaction).
+ */
 export async function startRide(
   db: RawDb,
   ride: { id: string; city: string; riderId: string; vehicleId: string; now: Date },
 ): Promise<Row> {
-  const { id, city, riderId, vehicleId, now } = ride;
-  return db.tx(false, async (q) => {
-    const rider = (await q(SQL.findUser, [city, riderId])).rows[0];
-    if (!rider || rider.deactivated_at) throw new RawRefusal("invalid_request");
-    const claimed = (await q(SQL.claimVehicle, ["in_use", city, vehicleId, "available"])).rows[0];
-    if (!claimed) {
-      const vehicle = (await q(SQL.findVehicle, [city, vehicleId])).rows[0];
-      throw new RawRefusal(!vehicle || vehicle.status === "removed" ? "not_found" : "vehicle_unavailable");
-    }
-    const inserted = await q(SQL.insertRide, [
+  const { id, city, riderId, vehicleId } = ride;
+  const now = ride.now.toISOString();
+  const started = await db
+    .one(SQL.startRide, [
+      city,
+      riderId,
+      "in_use",
+      city,
+      vehicleId,
+      "available",
       id,
       city,
       city,
       riderId,
       vehicleId,
-      claimed.current_location,
       now,
-    ]).catch((err: unknown) => {
-      if (sqlStateOf(err) === "23505") throw new RawRefusal("already_riding");
-      throw err;
-    });
-    await q(SQL.countCodeUse, [city, riderId, now]);
-    return inserted.rows[0]!;
-  });
+      city,
+      riderId,
+      now,
+    ])
+    .catch(refuseDuplicate("already_riding"));
+  if (started.rows[0]) return started.rows[0];
+  const rider = (await db.one(SQL.findUser, [city, riderId])).rows[0];
+  if (!rider || rider.deactivated_at) throw new RawRefusal("invalid_request");
+  const vehicle = (await db.one(SQL.findVehicle, [city, vehicleId])).rows[0];
+  throw new RawRefusal(!vehicle || vehicle.status === "removed" ? "not_found" : "vehicle_unavailable");
 }
 
-/** endRide: ride + vehicle type + valid promo rules in one read, the fare, the end, the vehicle back. */
+/**
+ * endRide: BEGIN, the ride with its vehicle's type and the rider's valid promo rules (one read),
+ * the fare, then the end and the vehicle back in one statement, COMMIT.
+ */
 export async function endRide(
   db: RawDb,
   end: { city: string; rideId: string; location: string; now: Date; riderId?: string },
@@ -111,12 +120,23 @@ export async function endRide(
     const endTime = now < startedAt ? startedAt : now;
     const fare = computeFare((ride.type as VehicleType | null) ?? null, startedAt, endTime, best);
     const stamp = endTime.toISOString();
+    const fareText = centsToDecimal(fare.cents);
     const ended = (
-      await q(SQL.finishRide, [location, stamp, stamp, centsToDecimal(fare.cents), city, rideId])
+      await q(SQL.finishRide, [
+        location,
+        stamp,
+        stamp,
+        fareText,
+        city,
+        rideId,
+        "available",
+        location,
+        city,
+        ride.vehicle_id,
+        "in_use",
+      ])
     ).rows[0];
     if (!ended) throw new RawRefusal("ride_already_ended");
-    if (ride.vehicle_id)
-      await q(SQL.releaseVehicle, ["available", location, city, ride.vehicle_id, "in_use"]);
     return ended;
   });
 }
@@ -149,22 +169,30 @@ export async function activeRides(db: RawDb, city: string, limit: number): Promi
   return (await db.one(SQL.activeRides, [city, limit])).rows;
 }
 
-/** logLocation by the system: the ride must be active. */
+/** logLocation by the system: one statement, the point going in only while the ride is active. */
 export async function logLocation(
   db: RawDb,
   point: { city: string; rideId: string; at: Date; lat: number; long: number },
 ): Promise<void> {
-  await db.tx(false, async (q) => {
-    const ride = (await q(SQL.findRide, [point.city, point.rideId])).rows[0];
-    if (!ride) throw new RawRefusal("not_found");
-    if (ride.end_time) throw new RawRefusal("ride_already_ended");
-    await q(SQL.insertLocation, [point.city, point.rideId, point.at, point.lat, point.long]).catch(
-      (err: unknown) => {
-        if (sqlStateOf(err) === "23505") throw new RawRefusal("location_already_logged");
-        throw err;
-      },
-    );
-  });
+  const { city, rideId } = point;
+  const found = (
+    await db
+      .one(SQL.logLocation, [
+        city,
+        rideId,
+        city,
+        rideId,
+        point.at.toISOString(),
+        point.lat,
+        point.long,
+        null,
+        null,
+        null,
+      ])
+      .catch(refuseDuplicate("location_already_logged"))
+  ).rows[0];
+  if (!found) throw new RawRefusal("not_found");
+  if (!found.logged) throw new RawRefusal("ride_already_ended");
 }
 
 export async function createPromoCode(
@@ -192,10 +220,9 @@ export async function applyPromoCode(
     if (!promo) throw new RawRefusal("not_found");
     if (promo.expiration_time && (promo.expiration_time as Date) <= now)
       throw new RawRefusal("promo_code_expired");
-    await q(SQL.insertUserPromoCode, [city, userId, code, now, 0]).catch((err: unknown) => {
-      if (sqlStateOf(err) === "23505") throw new RawRefusal("promo_code_already_applied");
-      throw err;
-    });
+    await q(SQL.insertUserPromoCode, [city, userId, code, now, 0]).catch(
+      refuseDuplicate("promo_code_already_applied"),
+    );
   });
 }
 
@@ -203,7 +230,16 @@ export async function addUser(
   db: RawDb,
   user: { id: string; city: string; name: string; address: string; creditCard: string },
 ): Promise<void> {
-  await db.one(SQL.insertUser, [user.id, user.city, user.name, user.address, user.creditCard]);
+  await db.one(SQL.insertUser, [
+    user.id,
+    user.city,
+    user.name,
+    user.address,
+    user.creditCard,
+    null,
+    null,
+    null,
+  ]);
 }
 
 export async function addVehicle(

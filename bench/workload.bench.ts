@@ -18,7 +18,12 @@ import { runLoad } from "../src/cli/load.command.ts";
 import { databaseConfigFor, PROJECT_ROOT } from "../src/config.ts";
 import { openDatabase } from "../src/db/database.ts";
 import { migrate } from "../src/db/migrate.ts";
+import { pushAll } from "../src/shared/arrays.ts";
+import { OPERATIONS, runWorkers } from "../src/workload/workload.ts";
+import { WorkloadStats } from "../src/workload/stats.ts";
 import { runNodeOk } from "./child.ts";
+import { capturedStatements, foreignStatements } from "./same-sql.ts";
+import { runRawWorkload } from "./workload.raw.ts";
 import { adminUrlFromEnv, dropDatabases, freshDatabase } from "./databases.ts";
 import {
   compare,
@@ -137,6 +142,43 @@ function parseMovrLoad(stdout: string): { rows: number; rowsPerSec: number } {
   return { rows: Number(m[1]!.replaceAll(",", "")), rowsPerSec: Number(m[2]!.replaceAll(",", "")) };
 }
 
+/**
+ * Runs MovR's workers and the raw mix in this process for a moment each (writes only, so every
+ * write operation shows up) and prints any statement of the baseline's that MovR did not send.
+ */
+async function checkSameStatements(url: string): Promise<string[]> {
+  const o = { seconds: 1.5, concurrency: 2, readPercent: 0 };
+  const database = await openDatabase(databaseConfigFor(url, {}));
+  let movr: Set<string>;
+  try {
+    const ctx = { database, cities: REFERENCE_CITIES, clock: () => new Date() };
+    movr = await capturedStatements(async () => {
+      const stop = new AbortController();
+      const timer = setTimeout(() => stop.abort(), o.seconds * 1000);
+      const options = {
+        ...o,
+        cities: REFERENCE_CITIES,
+        followerReads: false,
+        maxRate: 0,
+        tolerateErrors: true,
+        seed: 7,
+      };
+      await runWorkers(ctx, options, new WorkloadStats(OPERATIONS), stop.signal, () => undefined);
+      clearTimeout(timer);
+    });
+  } finally {
+    await database.close();
+  }
+  const raw = await capturedStatements(() => runRawWorkload(url, o));
+  const foreign = foreignStatements(movr, raw);
+  return [
+    foreign.length === 0
+      ? `statements: the raw mix sent ${raw.size} distinct statements, every one also sent by movr run (BEGIN/COMMIT aside)`
+      : `statements: ${foreign.length} of the raw mix's ${raw.size} were not movr run's:`,
+    ...foreign.map((t) => `  ${t.slice(0, 160)}`),
+  ];
+}
+
 const progress = (label: string, m: Measurement) =>
   process.stderr.write(`  ${label}: ${Math.round(m.rate).toLocaleString("en-US")}/s\n`);
 
@@ -148,6 +190,7 @@ export async function runWorkloadBench(): Promise<Comparison[]> {
   const comparisons: Comparison[] = [];
   try {
     const runUrl = await loadedDatabase(adminUrl, names[0]!);
+    const sameSql = await checkSameStatements(runUrl);
     console.log(
       `movr run against the same mix on raw pg: concurrency ${RUN_CONCURRENCY} each, ${READ_PERCENT}% reads, ${seconds} s rounds, one database`,
     );
@@ -196,6 +239,7 @@ export async function runWorkloadBench(): Promise<Comparison[]> {
       { name: "given up (all rounds)", pick: (m) => m.extra.givenUp!, digits: 0, over: "sum" },
       { name: "errors (all rounds)", pick: (m) => m.extra.errors!, digits: 0, over: "sum" },
     ]);
+    pushAll(run.lines, sameSql);
     console.log(run.lines.join("\n"));
     comparisons.push(run);
 

@@ -7,6 +7,7 @@
 //   node dist/bench/workload.raw.js <url> <seconds> <concurrency> <read percent>
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
 import { REFERENCE_CITIES } from "../src/cities/region.config.ts";
 import { promoCodePivot } from "../src/workload/generate.ts";
 import { Rng } from "../src/workload/random.ts";
@@ -91,52 +92,74 @@ const OPS: Record<OperationName, (db: RawDb, city: string, rng: Rng) => Promise<
   },
 };
 
-async function main(url: string, seconds: number, concurrency: number, readPercent: number): Promise<void> {
-  const pool = openPool(url, concurrency);
+export interface RawWorkload {
+  stats: WorkloadStats;
+  db: RawDb;
+  elapsedS: number;
+}
+
+/** The mix for `seconds` with `concurrency` workers; `onStart` runs once the connections are open. */
+export async function runRawWorkload(
+  url: string,
+  o: { seconds: number; concurrency: number; readPercent: number },
+  onStart: () => void = () => undefined,
+): Promise<RawWorkload> {
+  const pool = openPool(url, o.concurrency);
   const db = new RawDb(pool);
   const stats = new WorkloadStats(OPERATIONS);
-  // Every connection opened before the window, as `movr run`'s preflight opens one.
-  await Promise.all(Array.from({ length: concurrency }, () => pool.query("select 1")));
-  const perform = async (op: OperationName, city: string, rng: Rng) => {
-    const t0 = performance.now();
-    try {
-      await OPS[op](db, city, rng);
-      stats.op(op).recordOk(performance.now() - t0);
-    } catch (err) {
-      if (err instanceof raw.RawRefusal) stats.op(op).recordConflict(err.message);
-      else {
-        stats.op(op).recordError(undefined);
-        stats.recordErrorState((err as { code?: string }).code ?? "other");
+  try {
+    // Every connection opened before the window, as `movr run`'s preflight opens one.
+    await Promise.all(Array.from({ length: o.concurrency }, () => pool.query("select 1")));
+    const perform = async (op: OperationName, city: string, rng: Rng) => {
+      const t0 = performance.now();
+      try {
+        await OPS[op](db, city, rng);
+        stats.op(op).recordOk(performance.now() - t0);
+      } catch (err) {
+        if (err instanceof raw.RawRefusal) stats.op(op).recordConflict(err.message);
+        else {
+          stats.op(op).recordError(undefined);
+          stats.recordErrorState((err as { code?: string }).code ?? "other");
+        }
       }
-    }
-  };
-  process.stderr.write(`Running the raw workload: ${concurrency} workers, ${readPercent}% reads.\n`);
-  const started = performance.now();
-  const stopAt = started + seconds * 1000;
-  const worker = async (index: number) => {
-    const rng = new Rng(1_000_003 + index + 1);
-    while (performance.now() < stopAt) {
-      const city = rng.pick(REFERENCE_CITIES);
-      if (rng.next() * 100 < readPercent) {
-        await perform("readVehicles", city, rng);
-        continue;
+    };
+    onStart();
+    const started = performance.now();
+    const stopAt = started + o.seconds * 1000;
+    const worker = async (index: number) => {
+      const rng = new Rng(1_000_003 + index + 1);
+      while (performance.now() < stopAt) {
+        const city = rng.pick(REFERENCE_CITIES);
+        if (rng.next() * 100 < o.readPercent) {
+          await perform("readVehicles", city, rng);
+          continue;
+        }
+        await perform("updateActiveRides", city, rng);
+        await perform(pickWrite(rng), city, rng);
       }
-      await perform("updateActiveRides", city, rng);
-      await perform(pickWrite(rng), city, rng);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i)));
-  const elapsedS = (performance.now() - started) / 1000;
+    };
+    await Promise.all(Array.from({ length: o.concurrency }, (_, i) => worker(i)));
+    return { stats, db, elapsedS: (performance.now() - started) / 1000 };
+  } finally {
+    await pool.end();
+  }
+}
+
+async function main(url: string, seconds: number, concurrency: number, readPercent: number): Promise<void> {
+  const { stats, db, elapsedS } = await runRawWorkload(url, { seconds, concurrency, readPercent }, () =>
+    process.stderr.write(`Running the raw workload: ${concurrency} workers, ${readPercent}% reads.\n`),
+  );
   const t = stats.total();
   process.stdout.write(
     `${JSON.stringify({ type: "total", elapsed: elapsedS, ok: t.ok, errors: t.errors, conflicts: t.conflicts, opsPerSec: t.ok / elapsedS, p50Ms: t.p50Ms, p99Ms: t.p99Ms })}\n` +
       `${JSON.stringify({ type: "result", transactions: { retries: db.retries, exhausted: db.exhausted } })}\n`,
   );
-  await pool.end();
 }
 
-const [url, seconds, concurrency, readPercent] = process.argv.slice(2);
-main(url!, Number(seconds), Number(concurrency), Number(readPercent)).catch((err: unknown) => {
-  process.stderr.write(`raw workload: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [url, seconds, concurrency, readPercent] = process.argv.slice(2);
+  main(url!, Number(seconds), Number(concurrency), Number(readPercent)).catch((err: unknown) => {
+    process.stderr.write(`raw workload: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
