@@ -1,8 +1,8 @@
 // The baselines' operations: what MovR's services do, written by hand over bare `pg` (raw-sql.ts),
 // issuing MovR's own statements (the texts are Drizzle's, as test/sql/catalogue.txt lists them)
 // with the fewest round trips: a single-statement read or write runs on its own, never inside
-// BEGIN/COMMIT; a pick (a random user, vehicle or code) is one read, and a second only when
-// the first found nothing. Used by the HTTP baseline server and the raw `movr run` mix.
+// BEGIN/COMMIT; a pick (a random user, vehicle or code) is one read. Used by the HTTP baseline
+// server and the raw `movr run` mix.
 //
 // Imports nothing that loads Drizzle or PGlite (the HTTP baseline server's memory is measured).
 import { centsToDecimal, computeFare, parsePercent } from "../src/rides/ride.fare.ts";
@@ -33,12 +33,9 @@ export const SQL = {
   activeRides: `select ${RIDE_COLS} from "rides" where ("rides"."city" = $1 and "rides"."end_time" is null) order by "rides"."start_time" asc nulls first, "rides"."id" asc limit $2`,
   logLocation: `with "ride" as (select "city", "rider_id", "end_time" from "rides" where ("rides"."city" = $1 and "rides"."id" = $2)), "logged" as (insert into "vehicle_location_histories" ("city", "ride_id", "timestamp", "lat", "long") SELECT $3, $4::uuid, $5::timestamp, $6::float8, $7::float8 FROM "ride" WHERE "ride"."end_time" IS NULL AND ($8::uuid IS NULL OR ("ride"."rider_id" = $9::uuid AND "ride"."city" = $10)) returning "ride_id") select "city", "rider_id", "end_time", EXISTS (SELECT 1 FROM "logged") as "logged" from "ride"`,
   insertPromoCode: `insert into "promo_codes" (${PROMO_COLS}) values ($1, $2, $3, $4, $5) returning ${PROMO_COLS}`,
-  usersAfter: `select ${USER_COLS} from "users" where ("users"."city" = $1 and "users"."deactivated_at" is null and "users"."id" > $2) order by "users"."id" asc limit $3`,
-  usersFirst: `select ${USER_COLS} from "users" where ("users"."city" = $1 and "users"."deactivated_at" is null) order by "users"."id" asc limit $2`,
-  vehiclesAfter: `select ${VEHICLE_COLS} from "vehicles" where ("vehicles"."city" = $1 and "vehicles"."status" = $2 and "vehicles"."id" > $3) order by "vehicles"."id" asc limit $4`,
-  vehiclesFirst: `select ${VEHICLE_COLS} from "vehicles" where ("vehicles"."city" = $1 and "vehicles"."status" = $2) order by "vehicles"."id" asc limit $3`,
-  codesAfter: `select "code" from "promo_codes" where "promo_codes"."code" > $1 order by "promo_codes"."code" asc limit $2`,
-  codesFirst: `select "code" from "promo_codes" order by "promo_codes"."code" asc limit $1`,
+  pickUser: `(select "id", 0 as "rank" from "users" where (("users"."city" = $1 and "users"."deactivated_at" is null) and "users"."id" > $2) order by "users"."id" asc limit $3) union all (select "id", 1 as "rank" from "users" where ("users"."city" = $4 and "users"."deactivated_at" is null) order by "users"."id" asc limit $5) order by "rank" limit $6`,
+  pickVehicle: `(select "id", 0 as "rank" from "vehicles" where (("vehicles"."city" = $1 and "vehicles"."status" = $2) and "vehicles"."id" > $3) order by "vehicles"."id" asc limit $4) union all (select "id", 1 as "rank" from "vehicles" where ("vehicles"."city" = $5 and "vehicles"."status" = $6) order by "vehicles"."id" asc limit $7) order by "rank" limit $8`,
+  pickCode: `(select "code", 0 as "rank" from "promo_codes" where "promo_codes"."code" > $1 order by "promo_codes"."code" asc limit $2) union all (select "code", 1 as "rank" from "promo_codes" order by "promo_codes"."code" asc limit $3) order by "rank" limit $4`,
   findPromoCode: `select ${PROMO_COLS}, (SELECT count(*) FROM "user_promo_codes" AS applied WHERE applied.code = "promo_codes".code) from "promo_codes" where "promo_codes"."code" = $1`,
   insertUserPromoCode: `insert into "user_promo_codes" ("city", "user_id", "code", "timestamp", "usage_count") values ($1, $2, $3, $4, $5)`,
   insertUser: `insert into "users" (${USER_COLS}) values ($1, $2, $3, $4, $5, $6, $7, $8, default, default) returning ${USER_COLS}`,
@@ -141,29 +138,18 @@ export async function endRide(
   });
 }
 
-/** The first row after a random pivot, else the first row: one read, a second only on wrap-around. */
-async function pick(
-  db: RawDb,
-  after: [string, unknown[]],
-  first: [string, unknown[]],
-): Promise<Row | undefined> {
-  return (await db.one(after[0], after[1])).rows[0] ?? (await db.one(first[0], first[1])).rows[0];
-}
+/** The first key after a random pivot, else the first key: one read (a UNION ALL of both). */
+const pick = async (db: RawDb, text: string, values: unknown[]) =>
+  (await db.one(text, values)).rows[0]?.id as string | undefined;
 
-export const pickUser = async (db: RawDb, city: string, pivot: string) =>
-  (await pick(db, [SQL.usersAfter, [city, pivot, 1]], [SQL.usersFirst, [city, 1]]))?.id as string | undefined;
+export const pickUser = (db: RawDb, city: string, pivot: string) =>
+  pick(db, SQL.pickUser, [city, pivot, 1, city, 1, 1]);
 
-export const pickAvailableVehicle = async (db: RawDb, city: string, pivot: string) =>
-  (
-    await pick(
-      db,
-      [SQL.vehiclesAfter, [city, "available", pivot, 1]],
-      [SQL.vehiclesFirst, [city, "available", 1]],
-    )
-  )?.id as string | undefined;
+export const pickAvailableVehicle = (db: RawDb, city: string, pivot: string) =>
+  pick(db, SQL.pickVehicle, [city, "available", pivot, 1, city, "available", 1, 1]);
 
 export const pickPromoCode = async (db: RawDb, pivot: string) =>
-  (await pick(db, [SQL.codesAfter, [pivot, 1]], [SQL.codesFirst, [1]]))?.code as string | undefined;
+  (await db.one(SQL.pickCode, [pivot, 1, 1, 1])).rows[0]?.code as string | undefined;
 
 export async function activeRides(db: RawDb, city: string, limit: number): Promise<Row[]> {
   return (await db.one(SQL.activeRides, [city, limit])).rows;

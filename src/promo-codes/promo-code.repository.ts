@@ -1,9 +1,33 @@
 import { and, asc, eq, gt, isNull, or, sql } from "drizzle-orm";
+import { firstAfterPivot } from "../db/pick.ts";
+import { preparedQuery } from "../db/prepared.ts";
 import type { Tx } from "../db/transaction.ts";
 import { promoCodes, userPromoCodes, type PromoCodeRow, type UserPromoCodeRow } from "./promo-code.table.ts";
 
+const P = sql.placeholder;
+
+const insertPromoCodeStatement = preparedQuery("insert_promo_code", (db) =>
+  db
+    .insert(promoCodes)
+    .values({
+      code: P("code"),
+      description: P("description"),
+      // Raw placeholders: Drizzle's encoding of these columns cannot take a NULL.
+      creationTime: sql`${P("creationTime")}`,
+      expirationTime: sql`${P("expirationTime")}`,
+      rules: sql`${P("rules")}`,
+    })
+    .returning(),
+);
+
 export async function insertPromoCode(tx: Tx, row: typeof promoCodes.$inferInsert): Promise<PromoCodeRow> {
-  const [inserted] = await tx.insert(promoCodes).values(row).returning();
+  const [inserted] = await insertPromoCodeStatement(tx).execute({
+    code: row.code,
+    description: row.description ?? null,
+    creationTime: row.creationTime?.toISOString() ?? null,
+    expirationTime: row.expirationTime?.toISOString() ?? null,
+    rules: row.rules == null ? null : JSON.stringify(row.rules),
+  });
   return inserted!;
 }
 
@@ -23,11 +47,15 @@ const timesApplied =
     Number,
   );
 
-export async function findPromoCode(tx: Tx, code: string): Promise<CountedPromoCode | undefined> {
-  const [row] = await tx
+const promoCodeStatement = preparedQuery("promo_code", (db) =>
+  db
     .select({ promo: promoCodes, timesApplied })
     .from(promoCodes)
-    .where(eq(promoCodes.code, code));
+    .where(eq(promoCodes.code, P("code"))),
+);
+
+export async function findPromoCode(tx: Tx, code: string): Promise<CountedPromoCode | undefined> {
+  const [row] = await promoCodeStatement(tx).execute({ code });
   return row;
 }
 
@@ -47,8 +75,24 @@ export async function listUnexpiredPromoCodes(
     .limit(limit);
 }
 
+const insertUserPromoCodeStatement = preparedQuery("insert_user_promo_code", (db) =>
+  db.insert(userPromoCodes).values({
+    city: P("city"),
+    userId: P("userId"),
+    code: P("code"),
+    timestamp: sql`${P("timestamp")}`,
+    usageCount: P("usageCount"),
+  }),
+);
+
 export async function insertUserPromoCode(tx: Tx, row: typeof userPromoCodes.$inferInsert): Promise<void> {
-  await tx.insert(userPromoCodes).values(row);
+  await insertUserPromoCodeStatement(tx).execute({
+    city: row.city,
+    userId: row.userId,
+    code: row.code,
+    timestamp: row.timestamp?.toISOString() ?? null,
+    usageCount: row.usageCount ?? null,
+  });
 }
 
 export interface AppliedCode extends CountedPromoCode {
@@ -65,14 +109,11 @@ export async function listCodesOfUser(tx: Tx, city: string, userId: string): Pro
 }
 
 /** A ride started: each of the rider's valid codes has been used once more. One statement. */
+const pickPromoCodeStatement = preparedQuery("pick_promo_code", (db) =>
+  firstAfterPivot(db, promoCodes, promoCodes.code, undefined, P("pivot")),
+);
+
 export async function pickPromoCode(tx: Tx, pivot: string): Promise<string | undefined> {
-  const page = (after?: string) =>
-    tx
-      .select({ code: promoCodes.code })
-      .from(promoCodes)
-      .where(after ? gt(promoCodes.code, after) : undefined)
-      .orderBy(asc(promoCodes.code))
-      .limit(1);
-  const row = (await page(pivot))[0] ?? (await page())[0];
-  return row?.code;
+  const [row] = await pickPromoCodeStatement(tx).execute({ pivot });
+  return row?.key as string | undefined;
 }

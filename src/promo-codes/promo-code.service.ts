@@ -164,5 +164,8 @@ export async function listUserPromoCodes(
  * its codes: no default would spread picks over codes of every shape.
  */
 export async function pickPromoCode(ctx: MovrContext, pivot: string): Promise<string | undefined> {
-  return runTransaction(ctx.database, (tx) => pickPromoCodeRow(tx, pivot), { readOnly: true });
+  return runTransaction(ctx.database, (tx) => pickPromoCodeRow(tx, pivot), {
+    readOnly: true,
+    singleStatement: true,
+  });
 }

@@ -254,14 +254,18 @@ export async function listRidesOfRider(
   return rows.map((r) => ({ ride: r.ride, key: { startKey: r.startKey, id: r.ride.id } }));
 }
 
-/** A city's active rides, oldest first (undated first). */
-export async function listActiveRides(tx: Tx, city: string, limit: number): Promise<RideRow[]> {
-  return tx
+const activeRidesStatement = preparedQuery("active_rides", (db) =>
+  db
     .select()
     .from(rides)
-    .where(and(eq(rides.city, city), isNull(rides.endTime)))
+    .where(and(eq(rides.city, P("city")), isNull(rides.endTime)))
     .orderBy(ascNullsFirst(rides.startTime), asc(rides.id))
-    .limit(limit);
+    .limit(P("limit")),
+);
+
+/** A city's active rides, oldest first (undated first). */
+export async function listActiveRides(tx: Tx, city: string, limit: number): Promise<RideRow[]> {
+  return activeRidesStatement(tx).execute({ city, limit });
 }
 
 const logLocationStatement = preparedQuery("log_location", (db) => {

@@ -1,18 +1,57 @@
 import { and, asc, eq, gt, isNotNull, isNull, ne, sql } from "drizzle-orm";
+import { firstAfterPivot } from "../db/pick.ts";
+import { preparedQuery } from "../db/prepared.ts";
 import type { Tx } from "../db/transaction.ts";
 import { vehicles } from "../vehicles/vehicle.table.ts";
 import { users, type NewUserRow, type UserRow } from "./user.table.ts";
 
-export async function insertUser(tx: Tx, row: NewUserRow): Promise<UserRow> {
-  const [inserted] = await tx.insert(users).values(row).returning();
+const P = sql.placeholder;
+
+/** The columns a new user is given (NULL when left out); the others keep their defaults. */
+type NewUser = Pick<
+  NewUserRow,
+  "id" | "city" | "name" | "address" | "creditCard" | "username" | "email" | "passwordHash"
+>;
+
+const insertUserStatement = preparedQuery("insert_user", (db) =>
+  db
+    .insert(users)
+    .values({
+      id: P("id"),
+      city: P("city"),
+      name: P("name"),
+      address: P("address"),
+      creditCard: P("creditCard"),
+      username: P("username"),
+      email: P("email"),
+      passwordHash: P("passwordHash"),
+    })
+    .returning(),
+);
+
+export async function insertUser(tx: Tx, row: NewUser): Promise<UserRow> {
+  const [inserted] = await insertUserStatement(tx).execute({
+    id: row.id,
+    city: row.city,
+    name: row.name ?? null,
+    address: row.address ?? null,
+    creditCard: row.creditCard ?? null,
+    username: row.username ?? null,
+    email: row.email ?? null,
+    passwordHash: row.passwordHash ?? null,
+  });
   return inserted!;
 }
 
-export async function findUser(tx: Tx, city: string, id: string): Promise<UserRow | undefined> {
-  const [row] = await tx
+const userStatement = preparedQuery("user", (db) =>
+  db
     .select()
     .from(users)
-    .where(and(eq(users.city, city), eq(users.id, id)));
+    .where(and(eq(users.city, P("city")), eq(users.id, P("id")))),
+);
+
+export async function findUser(tx: Tx, city: string, id: string): Promise<UserRow | undefined> {
+  const [row] = await userStatement(tx).execute({ city, id });
   return row;
 }
 
@@ -63,18 +102,31 @@ export async function listUserNamesOfCity(
   return rows.map((r) => ({ id: r.id, name: r.name ?? "" }));
 }
 
+const pickUserStatement = preparedQuery("pick_user", (db) =>
+  firstAfterPivot(
+    db,
+    users,
+    users.id,
+    and(eq(users.city, P("city")), isNull(users.deactivatedAt)),
+    P("pivot"),
+  ),
+);
+
 /** The `id > random ORDER BY id LIMIT 1` pick of the reference workload, with its fallback. */
 export async function pickUserId(tx: Tx, city: string, pivot: string): Promise<string | undefined> {
-  const after = await listUsersOfCity(tx, city, 1, pivot);
-  const row = after[0] ?? (await listUsersOfCity(tx, city, 1))[0];
-  return row?.id;
+  const [row] = await pickUserStatement(tx).execute({ city, pivot });
+  return row?.key as string | undefined;
 }
 
-export async function setOwnerFlag(tx: Tx, city: string, id: string, isOwner: boolean): Promise<void> {
-  await tx
+const ownerFlagStatement = preparedQuery("owner_flag", (db) =>
+  db
     .update(users)
-    .set({ isOwner })
-    .where(and(eq(users.city, city), eq(users.id, id)));
+    .set({ isOwner: sql`${P("isOwner")}` })
+    .where(and(eq(users.city, P("city")), eq(users.id, P("id")))),
+);
+
+export async function setOwnerFlag(tx: Tx, city: string, id: string, isOwner: boolean): Promise<void> {
+  await ownerFlagStatement(tx).execute({ city, id, isOwner });
 }
 
 /** Sets the flag from what the user still owns: true while any of their vehicles is on the platform. */

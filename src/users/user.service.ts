@@ -150,7 +150,10 @@ export async function pickUser(
   city: string,
   pivot = randomUUID(),
 ): Promise<string | undefined> {
-  return runTransaction(ctx.database, (tx) => pickUserId(tx, city, pivot), { readOnly: true });
+  return runTransaction(ctx.database, (tx) => pickUserId(tx, city, pivot), {
+    readOnly: true,
+    singleStatement: true,
+  });
 }
 
 /**

@@ -1,20 +1,53 @@
 import { and, asc, eq, exists, gt, isNull, ne, or, sql } from "drizzle-orm";
 import { ascNullsFirst } from "../db/order.ts";
+import { firstAfterPivot } from "../db/pick.ts";
 import { preparedQuery } from "../db/prepared.ts";
 import type { Tx } from "../db/transaction.ts";
 import { rides } from "../rides/ride.table.ts";
 import { vehicles, type VehicleRow, type VehicleStatus, type VehicleType } from "./vehicle.table.ts";
 
+const P = sql.placeholder;
+
+const insertVehicleStatement = preparedQuery("insert_vehicle", (db) =>
+  db
+    .insert(vehicles)
+    .values({
+      id: P("id"),
+      city: P("city"),
+      type: P("type"),
+      ownerId: P("ownerId"),
+      // Raw placeholders: Drizzle's encoding of these columns cannot take a NULL.
+      creationTime: sql`${P("creationTime")}`,
+      status: P("status"),
+      currentLocation: P("currentLocation"),
+      ext: sql`${P("ext")}`,
+    })
+    .returning(),
+);
+
 export async function insertVehicle(tx: Tx, row: typeof vehicles.$inferInsert): Promise<VehicleRow> {
-  const [inserted] = await tx.insert(vehicles).values(row).returning();
+  const [inserted] = await insertVehicleStatement(tx).execute({
+    id: row.id,
+    city: row.city,
+    type: row.type ?? null,
+    ownerId: row.ownerId ?? null,
+    creationTime: row.creationTime?.toISOString() ?? null,
+    status: row.status ?? null,
+    currentLocation: row.currentLocation ?? null,
+    ext: row.ext == null ? null : JSON.stringify(row.ext),
+  });
   return inserted!;
 }
 
-export async function findVehicle(tx: Tx, city: string, id: string): Promise<VehicleRow | undefined> {
-  const [row] = await tx
+const vehicleStatement = preparedQuery("vehicle", (db) =>
+  db
     .select()
     .from(vehicles)
-    .where(and(eq(vehicles.city, city), eq(vehicles.id, id)));
+    .where(and(eq(vehicles.city, P("city")), eq(vehicles.id, P("id")))),
+);
+
+export async function findVehicle(tx: Tx, city: string, id: string): Promise<VehicleRow | undefined> {
+  const [row] = await vehicleStatement(tx).execute({ city, id });
   return row;
 }
 
@@ -35,14 +68,14 @@ function vehiclePage(status: boolean, type: boolean, after: boolean) {
       .from(vehicles)
       .where(
         and(
-          eq(vehicles.city, sql.placeholder("city")),
-          status ? eq(vehicles.status, sql.placeholder("status")) : undefined,
-          type ? eq(vehicles.type, sql.placeholder("type")) : undefined,
-          after ? gt(vehicles.id, sql.placeholder("afterId")) : undefined,
+          eq(vehicles.city, P("city")),
+          status ? eq(vehicles.status, P("status")) : undefined,
+          type ? eq(vehicles.type, P("type")) : undefined,
+          after ? gt(vehicles.id, P("afterId")) : undefined,
         ),
       )
       .orderBy(asc(vehicles.id))
-      .limit(sql.placeholder("limit")),
+      .limit(P("limit")),
   );
 }
 
@@ -141,12 +174,21 @@ export async function removeAllVehiclesOfOwner(tx: Tx, city: string, ownerId: st
     );
 }
 
+const pickAvailableStatement = preparedQuery("pick_available_vehicle", (db) =>
+  firstAfterPivot(
+    db,
+    vehicles,
+    vehicles.id,
+    and(eq(vehicles.city, P("city")), eq(vehicles.status, "available")),
+    P("pivot"),
+  ),
+);
+
 export async function pickAvailableVehicleId(
   tx: Tx,
   city: string,
   pivot: string,
 ): Promise<string | undefined> {
-  const page = (afterId?: string) => listVehicles(tx, { city, status: "available", afterId, limit: 1 });
-  const row = (await page(pivot))[0] ?? (await page())[0];
-  return row?.id;
+  const [row] = await pickAvailableStatement(tx).execute({ city, pivot });
+  return row?.key as string | undefined;
 }

@@ -189,5 +189,8 @@ export async function pickAvailableVehicle(
   city: string,
   pivot = randomUUID(),
 ): Promise<string | undefined> {
-  return runTransaction(ctx.database, (tx) => pickAvailableVehicleId(tx, city, pivot), { readOnly: true });
+  return runTransaction(ctx.database, (tx) => pickAvailableVehicleId(tx, city, pivot), {
+    readOnly: true,
+    singleStatement: true,
+  });
 }

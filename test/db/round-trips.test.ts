@@ -4,9 +4,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authenticate, login, logout, register } from "../../src/auth/auth.service.ts";
 import { parseServerUrl, SERIALIZABLE_BY_DEFAULT, type Database } from "../../src/db/database.ts";
-import { endRide, getActiveRide, logLocation, startRide } from "../../src/rides/ride.service.ts";
-import { addUser, getUser } from "../../src/users/user.service.ts";
-import { addVehicle, getVehicle, listVehicles } from "../../src/vehicles/vehicle.service.ts";
+import { applyPromoCode, createPromoCode, pickPromoCode } from "../../src/promo-codes/promo-code.service.ts";
+import {
+  endRide,
+  getActiveRide,
+  listActiveRides,
+  logLocation,
+  startRide,
+} from "../../src/rides/ride.service.ts";
+import { addUser, getUser, pickUser } from "../../src/users/user.service.ts";
+import {
+  addVehicle,
+  getVehicle,
+  listVehicles,
+  pickAvailableVehicle,
+} from "../../src/vehicles/vehicle.service.ts";
 import { dropServerDatabases, openMigrated, TARGETS, testContext } from "../support/databases.ts";
 import { countStatements, type StatementCounter } from "../support/round-trips.ts";
 
@@ -25,6 +37,14 @@ const EXPECTED = {
   "start ride": { statements: 1, transaction: false },
   "log location": { statements: 1, transaction: false },
   "end ride": { statements: 2, transaction: true },
+  // The rest of the workload's operations (src/workload/workload.ts).
+  "active rides": { statements: 1, transaction: false },
+  "pick user": { statements: 1, transaction: false },
+  "pick vehicle": { statements: 1, transaction: false },
+  "pick promo code": { statements: 1, transaction: false },
+  "create promo code": { statements: 1, transaction: false },
+  "apply promo code": { statements: 3, transaction: true },
+  "add vehicle": { statements: 2, transaction: true },
 } as const;
 
 /** Operations whose statements are prepared once and sent by name (src/db/prepared.ts). */
@@ -34,6 +54,14 @@ const HOT_PATHS: ReadonlySet<string> = new Set([
   "start ride",
   "log location",
   "end ride",
+  "active rides",
+  "pick user",
+  "pick vehicle",
+  "pick promo code",
+  "add user",
+  "create promo code",
+  "apply promo code",
+  "add vehicle",
 ]);
 
 it("keeps a URL's own start-up options next to the SERIALIZABLE default", () => {
@@ -126,6 +154,30 @@ describe.each(TARGETS)("round trips on $name", (target) => {
       endRide(ctx(), { city: "boston", rideId, location: "2 Main St", actor: "system" }),
     );
     await measure("logout", () => logout(ctx(), token));
+    await measure("active rides", () => listActiveRides(ctx(), "boston", 10));
+    await measure("pick user", () => pickUser(ctx(), "boston"));
+    await measure("pick vehicle", () => pickAvailableVehicle(ctx(), "boston"));
+    await measure("create promo code", () =>
+      createPromoCode(ctx(), {
+        code: "RT_10",
+        discountPercent: 10,
+        expiresAt: new Date(Date.now() + 86_400_000),
+      }),
+    );
+    await measure("pick promo code", () => pickPromoCode(ctx(), "A"));
+    await measure("apply promo code", () =>
+      applyPromoCode(ctx(), { city: "boston", userId: rider.id, code: "RT_10" }),
+    );
+    // The owner is one already: no owner flag to set.
+    await measure("add vehicle", () =>
+      addVehicle(ctx(), {
+        ownerCity: "boston",
+        ownerId: owner.id,
+        type: "bike",
+        location: "3 Main St",
+        color: "red",
+      }),
+    );
 
     const expected = Object.fromEntries(
       Object.entries(EXPECTED).map(([name, e]) => [name, e.statements + (e.transaction ? txOverhead : 0)]),
