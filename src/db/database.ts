@@ -428,6 +428,9 @@ async function poolTransaction<T>(
       broken = rollbackErr as Error;
     }
     const kind = unavailabilityOf(err);
+    // A server that says it is ending the session (57P01: CockroachDB's drain writes "server is
+    // shutting down", then closes the connection) or whose connection failed: never pool it again.
+    if (!broken && (kind === "connection" || kind === "shutdown")) broken = err as Error;
     if (committing && !mode.readOnly && (kind === "connection" || kind === "shutdown")) {
       // COMMIT went out and no answer came back: it may or may not have taken effect.
       throw Object.assign(new Error("The connection broke while COMMIT was in flight", { cause: err }), {

@@ -4,13 +4,15 @@
 // backends terminated: 57P01, then connection refused, then back).
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
+import { REFERENCE_CITIES } from "../../src/cities/region.config.ts";
 import { runLoad } from "../../src/cli/load.command.ts";
 import { runWorkload } from "../../src/cli/run.command.ts";
 import { databaseConfigFor } from "../../src/config.ts";
 import { openDatabase } from "../../src/db/database.ts";
 import { AMBIGUOUS_COMMIT } from "../../src/db/sql-errors.ts";
 import { classify } from "../../src/workload/workload.ts";
-import { SERVER_URL } from "../support/databases.ts";
+import { dropServerDatabases, openMigrated, SERVER_URL, TARGETS } from "../support/databases.ts";
+import { COCKROACH_ERRORS, installCommitFaults } from "../support/faults.ts";
 import { createPrivateCluster, eventually, type PrivateCluster } from "../support/private-cluster.ts";
 import { Capture, testIo } from "./support.ts";
 
@@ -41,6 +43,71 @@ describe("outages are counted, never fatal", () => {
   it("other errors stay fatal (without --tolerate-errors)", () => {
     for (const err of [withCode("42P01"), withCode("23505"), new Error("a bug")]) {
       expect(classify(err)).toMatchObject({ kind: "error", connection: false, outage: undefined });
+    }
+  });
+});
+
+afterAll(dropServerDatabases);
+
+describe.each(TARGETS)("movr run through CockroachDB's errors at COMMIT on $name", (target) => {
+  it("40003 result is ambiguous: counted as an ambiguous outage, the run goes on; 40001 restart transaction: retried and counted, no error", async () => {
+    const database = await openMigrated(target, { poolMax: 2 });
+    const ctx = { database, cities: REFERENCE_CITIES, clock: () => new Date() };
+    try {
+      await runLoad(
+        ctx,
+        {
+          cities: ["boston"],
+          users: 20,
+          vehicles: 10,
+          rides: 20,
+          histories: 20,
+          promoCodes: 20,
+          seed: 1,
+          now: new Date(),
+          drop: false,
+          skipInit: false,
+        },
+        new Capture(),
+      );
+      const faults = await installCommitFaults(database, ["users", "vehicles", "rides", "user_promo_codes"]);
+      await faults.arm(COCKROACH_ERRORS.ambiguous, 3);
+      const io = testIo();
+      const run = runWorkload(
+        ctx,
+        {
+          cities: ["boston"],
+          readPercent: 0,
+          followerReads: false,
+          concurrency: 2,
+          maxRate: 0,
+          tolerateErrors: false,
+          seed: 1,
+          durationMs: 0,
+          displayFormat: "text",
+        },
+        io,
+      );
+      // Three ambiguous commits, then commits that go through.
+      await eventually(async () => (await faults.checked()) >= 6, "three ambiguous commits and three more");
+      const retriesBefore = database.stats.retries;
+      await faults.arm(COCKROACH_ERRORS.retry, 3);
+      await eventually(async () => (await faults.checked()) >= 6, "three restarts and three commits");
+      io.interrupt();
+      const summary = await run;
+      expect(summary.fatal, io.stderr.text).toBeUndefined();
+      expect(summary.errorsByState).toEqual({ "40003": 3 });
+      expect(summary.ambiguousErrors).toBe(3);
+      expect(summary.connectionErrors).toBe(3);
+      expect(summary.transactions.retries - retriesBefore).toBeGreaterThanOrEqual(3);
+      expect(summary.transactions.exhausted).toBe(0);
+      expect(summary.total.ok).toBeGreaterThan(6);
+      expect(io.stdout.text).toMatch(/^Errors by SQLSTATE: .*40003 3 \(result is ambiguous\)/m);
+      expect(io.stdout.text).toMatch(
+        /^Database unavailable: 3 operations failed \(outcome unknown\), 3 of them ambiguous/m,
+      );
+    } finally {
+      await database.close();
     }
   });
 });

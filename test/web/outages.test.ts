@@ -1,29 +1,18 @@
 // Outages answer 503 `unavailable` with Retry-After: the API in the contract's shape, the pages
 // as a readable page. Every class of SQLSTATE is raised for real by a trigger (test/support/faults.ts),
 // on a write (register) and a read (promo codes), on PGlite and the server.
-import type { FastifyInstance, LightMyRequestResponse } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import type { Database } from "../../src/db/database.ts";
 import { buildApp } from "../../src/web/app.ts";
 import { dropServerDatabases, openMigrated, testContext, TARGETS } from "../support/databases.ts";
 import { installFaults, OUTAGE_STATES, type Faults } from "../support/faults.ts";
+import { expectUnavailable, LEAKS } from "../support/unavailable.ts";
 
 const config = loadConfig({ SESSION_SECRET: "s".repeat(40), LOGIN_RATE_LIMIT_PER_MINUTE: "10000" });
-const LEAKS = /injected fault|SELECT|INSERT|movr_fault|SQLSTATE|\bat .*\(|\.ts:\d|stack/i;
 
 afterAll(dropServerDatabases);
-
-/** A 503 in the contract's shape, with a positive Retry-After and nothing of the cause. */
-export function expectUnavailable(res: LightMyRequestResponse, why: string): string {
-  expect(res.statusCode, `${why}: ${res.body}`).toBe(503);
-  expect(Number(res.headers["retry-after"]), why).toBeGreaterThan(0);
-  expect(res.body, why).not.toMatch(LEAKS);
-  const body = res.json() as { error: { code: string; message: string } };
-  expect(Object.keys(body.error).sort()).toEqual(["code", "message"]);
-  expect(body.error.code, why).toBe("unavailable");
-  return body.error.message;
-}
 
 describe.each(TARGETS)("outages over HTTP on $name", (target) => {
   let database: Database;
