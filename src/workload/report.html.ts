@@ -155,7 +155,7 @@ const CLIENT = String.raw`
         ser.push({ label: label(i, what), stroke: color(i, k), dash: what === "retries" && !many ? [6, 4] : dash(i, k), width: 1.5, spanGaps: true });
       });
     });
-    plot(el, { scales: { x: { time: false, range: function (u, min, max) { return [0, Math.max(max || 0, 1)]; } }, y: { range: fromZero(pad) } }, axes: [timeAxis, { label: yLabel }], series: ser }, tables);
+    plot(el, { scales: { x: { time: false }, y: { range: fromZero(pad) } }, axes: [timeAxis, { label: yLabel }], series: ser }, tables);
   }
   var draw = {
     throughput: function (name, el) {

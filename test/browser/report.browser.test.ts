@@ -2,9 +2,9 @@
 // workload on an embedded database with --histograms and --report, then `movr report` compares two
 // runs. Opened from disk in Chromium with every request refused, each report draws every chart
 // (the series' colours are on each canvas), logs no error, asks the network for nothing, and
-// shows the totals the run printed. Screenshots go to test-artifacts/screenshots/ (and to
-// docs/screenshots/ with MOVR_DOCS_SCREENSHOTS=1). Chromium is Debian's (CHROMIUM_PATH).
-import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
+// shows the totals the run printed. Screenshots go to test-artifacts/screenshots/ (the one in
+// docs/ is of a longer run on PostgreSQL, docs/workload.md). Chromium is Debian's (CHROMIUM_PATH).
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -16,7 +16,6 @@ import { runMovr } from "../cli/support.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = path.join(PROJECT_ROOT, "test-artifacts", "screenshots");
-const DOC_SHOTS = path.join(PROJECT_ROOT, "docs", "screenshots");
 /** The first two colours of the report's palette (report.html.ts): run 1 (or series 1), run 2. */
 const BLUE = [9, 105, 218];
 const RED = [207, 34, 46];
@@ -169,14 +168,15 @@ describe("the workload report in Chromium", () => {
       // that succeeded at least once.
       const drawn = c.colours.reduce((a, b) => a + b, 0);
       if (opsOf[c.section]! > 0 || c.chart === "throughput" || c.chart === "errors") {
-        expect(drawn, `${c.section} ${c.chart} series`).toBeGreaterThan(20);
+        // (A lone point, one operation in one second, is a small circle: a few pixels.)
+        expect(drawn, `${c.section} ${c.chart} series`).toBeGreaterThan(4);
       }
       if (c.chart === "throughput") expect(c.colours[0], `${c.section} ops/s`).toBeGreaterThan(20);
     }
 
     const printed = printedSummary(runA.stdout);
     expect(printed.get("total")).toBeDefined();
-    expect(printed.size).toBeGreaterThanOrEqual(5);
+    expect(printed.has("readVehicles")).toBe(true);
     const shown = await page.evaluate(() =>
       Array.from(document.querySelectorAll<HTMLElement>("table.totals tbody tr")).map((tr) => [
         tr.dataset.op!,
@@ -219,13 +219,7 @@ describe("the workload report in Chromium", () => {
     expect(html).toEqual(terminal);
 
     await page.locator("h2", { hasText: "Comparison" }).scrollIntoViewIfNeeded();
-    await page.evaluate(() => document.querySelector("h2:nth-of-type(3)")?.scrollIntoView());
-    const shot = path.join(SHOTS, "workload-report-comparison.png");
-    await page.screenshot({ path: shot });
-    if (process.env.MOVR_DOCS_SCREENSHOTS === "1") {
-      await mkdir(DOC_SHOTS, { recursive: true });
-      await copyFile(shot, path.join(DOC_SHOTS, "workload-report.png"));
-    }
+    await page.screenshot({ path: path.join(SHOTS, "workload-report-comparison.png") });
     await page.context().close();
   }, 180_000);
 });
