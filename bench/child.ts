@@ -47,11 +47,16 @@ export interface ChildRun {
   cpuMs: number;
   /** CPU of the child from its start to its exit. */
   totalCpuMs: number;
+  /** When its `windowOpens` and `startsAt` lines arrived, ms after the spawn (NaN if never). */
+  openedAtMs: number;
+  startedAtMs: number;
 }
 
 export interface ChildOptions {
   /** A line on stdout or stderr that opens the measured window (CPU before it is left out). */
   windowOpens?: RegExp;
+  /** A line whose arrival time is noted too (its work starting, say). */
+  startsAt?: RegExp;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
 }
@@ -69,9 +74,16 @@ export function runNode(args: string[], o: ChildOptions = {}): Promise<ChildRun>
     let stdout = "";
     let stderr = "";
     let cpuAtOpen: number | undefined = o.windowOpens ? undefined : 0;
+    let openedAtMs = Number.NaN;
+    let startedAtMs = Number.NaN;
     const watch = () => {
-      if (cpuAtOpen === undefined && o.windowOpens!.test(stdout + stderr))
+      const output = stdout + stderr;
+      if (o.startsAt && Number.isNaN(startedAtMs) && o.startsAt.test(output))
+        startedAtMs = performance.now() - started;
+      if (cpuAtOpen === undefined && o.windowOpens!.test(output)) {
         cpuAtOpen = processCpuMs(child.pid!);
+        openedAtMs = performance.now() - started;
+      }
     };
     child.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
@@ -90,6 +102,8 @@ export function runNode(args: string[], o: ChildOptions = {}): Promise<ChildRun>
         stderr,
         wallMs: performance.now() - started,
         totalCpuMs,
+        openedAtMs,
+        startedAtMs,
         cpuMs: cpuAtOpen === undefined || Number.isNaN(cpuAtOpen) ? Number.NaN : totalCpuMs - cpuAtOpen,
       });
     });

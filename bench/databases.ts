@@ -3,6 +3,12 @@ import pg from "pg";
 
 export const DEFAULT_BENCH_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
 
+/**
+ * `base` made unique to this run: two benches at once on one server (other worktrees, say) must
+ * not drop each other's databases.
+ */
+export const benchDatabaseName = (base: string): string => `${base}_${process.pid}`;
+
 /** MOVR_BENCH_DATABASE_URL, or the local server's postgres database. */
 export const adminUrlFromEnv = (): string => process.env.MOVR_BENCH_DATABASE_URL || DEFAULT_BENCH_URL;
 

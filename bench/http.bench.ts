@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type autocannon from "autocannon";
 import type { AuthContext } from "../src/auth/auth.service.ts";
 import type { AppConfig } from "../src/config.ts";
-import { adminUrlFromEnv, dropDatabases, freshDatabase } from "./databases.ts";
+import { adminUrlFromEnv, benchDatabaseName, dropDatabases, freshDatabase } from "./databases.ts";
 import {
   compare,
   pairsFromEnv,
@@ -30,7 +30,7 @@ import { openPool, RawDb, type Row } from "./raw-sql.ts";
 // node:http and pg, or its RSS would measure our modules too.
 const loadAutocannon = async () => (await import("autocannon")).default;
 
-const DB_NAME = "movr_bench_http";
+const DB_NAME = benchDatabaseName("movr_bench_http");
 const LIST_CITY = "new york";
 const RIDE_CITY = "boston";
 const CONNECTIONS = Number(process.env.MOVR_BENCH_CONNECTIONS) || 16;
@@ -399,6 +399,8 @@ async function serve(kind: Kind, databaseUrl: string): Promise<void> {
       await db.pool.end();
     };
   }
+  // The bench gone (killed, crashed): no server left behind.
+  process.on("disconnect", () => process.exit(0));
   process.on("message", (m) => {
     if (m === "stats") {
       const cpu = process.cpuUsage();

@@ -1,8 +1,12 @@
 // Checks that a baseline issues MovR's own statements: both sides run briefly in this process
-// with every statement sent through `pg` recorded, and the baseline's texts that MovR never sent
-// are listed. Transaction control (BEGIN, COMMIT, ROLLBACK) and `select 1` are left out: how
+// with every statement sent through `pg` recorded, and the baseline's texts that MovR neither
+// sent then nor lists in its statement catalogue (test/sql/catalogue.txt, every statement of
+// every repository function) are listed. Transaction control (BEGIN, COMMIT, ROLLBACK) and `select 1` are left out: how
 // many of those each side sends is the point of the comparison, not a difference in SQL.
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import pg from "pg";
+import { PROJECT_ROOT } from "../src/config.ts";
 
 const CONTROL = /^(begin|commit|rollback|select 1)\b/i;
 const normalize = (text: string) => text.replace(/\s+/g, " ").trim();
@@ -24,6 +28,14 @@ export async function capturedStatements(fn: () => Promise<unknown>): Promise<Se
     proto.query = original;
   }
   return texts;
+}
+
+/** The statements of MovR's catalogue (one line each, whitespace collapsed as here). */
+export function catalogueStatements(): Set<string> {
+  const file = path.join(PROJECT_ROOT, "test", "sql", "catalogue.txt");
+  if (!existsSync(file)) return new Set();
+  const lines = readFileSync(file, "utf8").split("\n");
+  return new Set(lines.filter((l) => l.trim() && !l.startsWith("##")).map(normalize));
 }
 
 /** The baseline's statements MovR did not send; empty when the baseline issues only MovR's SQL. */

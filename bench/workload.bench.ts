@@ -22,9 +22,9 @@ import { pushAll } from "../src/shared/arrays.ts";
 import { OPERATIONS, runWorkers } from "../src/workload/workload.ts";
 import { WorkloadStats } from "../src/workload/stats.ts";
 import { runNodeOk } from "./child.ts";
-import { capturedStatements, foreignStatements } from "./same-sql.ts";
+import { capturedStatements, catalogueStatements, foreignStatements } from "./same-sql.ts";
 import { runRawWorkload } from "./workload.raw.ts";
-import { adminUrlFromEnv, dropDatabases, freshDatabase } from "./databases.ts";
+import { adminUrlFromEnv, benchDatabaseName, dropDatabases, freshDatabase } from "./databases.ts";
 import {
   compare,
   pairsFromEnv,
@@ -38,6 +38,16 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MOVR = path.join(PROJECT_ROOT, "bin", "movr.js");
 export const RUN_CONCURRENCY = 8;
 export const READ_PERCENT = 95;
+/**
+ * Seconds of each `movr run` round left out: a new process runs slowly while V8 compiles its hot
+ * paths and the pool warms up (about three seconds here, more for `movr run`, which has more code
+ * to compile). The figures are the steady state that follows, on both sides.
+ */
+export const RUN_WARMUP_SECONDS = 3;
+/** `movr run`'s first JSON tick rows at or past the warm-up (elapsed is whole seconds). */
+const FIRST_STEADY_TICK = new RegExp(
+  `"type":"tick","elapsed":(${Array.from({ length: 100 - RUN_WARMUP_SECONDS }, (_, i) => i + RUN_WARMUP_SECONDS).join("|")}),`,
+);
 /** `movr load`'s default on a server (src/cli/program.ts). */
 export const LOAD_CONCURRENCY = 4;
 const NOW = new Date(
@@ -76,18 +86,62 @@ async function loadedDatabase(adminUrl: string, name: string): Promise<string> {
 
 interface RunLine {
   type: string;
+  op?: string;
+  elapsed?: number;
+  elapsedMs?: number;
   ok?: number;
-  opsPerSec?: number;
+  opsPerSecCum?: number;
   p50Ms?: number;
   p99Ms?: number;
   errors?: number;
   transactions?: { retries: number; exhausted: number };
 }
 
-/** A `movr run --display-format json` or workload.raw.ts process, measured. */
-async function workloadRound(args: string[], windowOpens: RegExp): Promise<Measurement> {
+/** Operations done, and seconds since the workers started, when the window opened and at the end. */
+interface Window {
+  atOpen: { ok: number; seconds: number };
+  atEnd: { ok: number; seconds: number };
+}
+
+/** `movr run`'s window: its first tick rows at or past the warm-up (cumulative rate × time). */
+function movrWindow(lines: RunLine[], openedAfterStartS: number): Window {
+  const ticks = lines.filter((l) => l.type === "tick" && (l.elapsed ?? 0) >= RUN_WARMUP_SECONDS);
+  const first = ticks[0]?.elapsed;
+  const atTick = ticks.filter((l) => l.elapsed === first);
+  const total = lines.find((l) => l.type === "total");
+  const result = lines.find((l) => l.type === "result");
+  return {
+    // Each row's opsPerSecCum is ok / elapsed at the tick; the tick's exact time is when its line
+    // arrived, counted from the arrival of the line printed as the workers started.
+    atOpen: {
+      ok: atTick.reduce((sum, l) => sum + (l.opsPerSecCum ?? 0) * openedAfterStartS, 0),
+      seconds: openedAfterStartS,
+    },
+    atEnd: { ok: total?.ok ?? Number.NaN, seconds: (result?.elapsedMs ?? Number.NaN) / 1000 },
+  };
+}
+
+/** workload.raw.ts's window: its own "warm" and "total" lines. */
+function rawWindow(lines: RunLine[]): Window {
+  const warm = lines.find((l) => l.type === "warm");
+  const total = lines.find((l) => l.type === "total");
+  return {
+    atOpen: { ok: warm?.ok ?? Number.NaN, seconds: warm?.elapsed ?? Number.NaN },
+    atEnd: { ok: total?.ok ?? Number.NaN, seconds: total?.elapsed ?? Number.NaN },
+  };
+}
+
+/**
+ * A `movr run --display-format json` or workload.raw.ts process, measured after its warm-up:
+ * operations per second and CPU per operation from the line that opens the window to the end.
+ */
+async function workloadRound(
+  args: string[],
+  marks: { startsAt: RegExp; windowOpens: RegExp },
+  window: (lines: RunLine[], openedAfterStartS: number) => Window,
+): Promise<Measurement> {
   const run = await runNodeOk(args, {
-    windowOpens,
+    ...marks,
     env: { ...process.env, DATABASE_URL: "" },
     cwd: PROJECT_ROOT,
   });
@@ -100,9 +154,11 @@ async function workloadRound(args: string[], windowOpens: RegExp): Promise<Measu
   const result = lines.find((l) => l.type === "result");
   if (!total || !result)
     throw new Error(`no summary in the output of ${args[0]}:\n${run.stdout.slice(-500)}`);
+  const w = window(lines, (run.openedAtMs - run.startedAtMs) / 1000);
+  const ops = w.atEnd.ok - w.atOpen.ok;
   return {
-    rate: total.opsPerSec ?? 0,
-    ops: total.ok ?? 0,
+    rate: ops / (w.atEnd.seconds - w.atOpen.seconds),
+    ops,
     cpuMs: run.cpuMs,
     extra: {
       p50: total.p50Ms ?? Number.NaN,
@@ -170,11 +226,11 @@ async function checkSameStatements(url: string): Promise<string[]> {
     await database.close();
   }
   const raw = await capturedStatements(() => runRawWorkload(url, o));
-  const foreign = foreignStatements(movr, raw);
+  const foreign = foreignStatements(new Set([...movr, ...catalogueStatements()]), raw);
   return [
     foreign.length === 0
-      ? `statements: the raw mix sent ${raw.size} distinct statements, every one also sent by movr run (BEGIN/COMMIT aside)`
-      : `statements: ${foreign.length} of the raw mix's ${raw.size} were not movr run's:`,
+      ? `statements: the raw mix sent ${raw.size} distinct statements, every one movr run's (sent by it meanwhile or in its statement catalogue; BEGIN/COMMIT aside)`
+      : `statements: ${foreign.length} of the raw mix's ${raw.size} were not movr run's (not sent by it meanwhile, not in its statement catalogue):`,
     ...foreign.map((t) => `  ${t.slice(0, 160)}`),
   ];
 }
@@ -185,14 +241,15 @@ const progress = (label: string, m: Measurement) =>
 export async function runWorkloadBench(): Promise<Comparison[]> {
   const adminUrl = adminUrlFromEnv();
   const seconds = secondsFromEnv(5);
+  const roundSeconds = RUN_WARMUP_SECONDS + seconds;
   const pairs = pairsFromEnv();
-  const names = ["movr_bench_run", "movr_bench_load_ours", "movr_bench_load_copy"];
+  const names = ["movr_bench_run", "movr_bench_load_ours", "movr_bench_load_copy"].map(benchDatabaseName);
   const comparisons: Comparison[] = [];
   try {
     const runUrl = await loadedDatabase(adminUrl, names[0]!);
     const sameSql = await checkSameStatements(runUrl);
     console.log(
-      `movr run against the same mix on raw pg: concurrency ${RUN_CONCURRENCY} each, ${READ_PERCENT}% reads, ${seconds} s rounds, one database`,
+      `movr run against the same mix on raw pg: concurrency ${RUN_CONCURRENCY} each, ${READ_PERCENT}% reads, one database; rounds of ${roundSeconds} s, measured after the first ${RUN_WARMUP_SECONDS} s (warm-up)`,
     );
     const result = await runPaired(
       {
@@ -207,13 +264,14 @@ export async function runWorkloadBench(): Promise<Comparison[]> {
               "--concurrency",
               String(RUN_CONCURRENCY),
               "--duration",
-              `${seconds}s`,
+              `${roundSeconds}s`,
               "--read-percent",
               String(READ_PERCENT),
               "--display-format",
               "json",
             ],
-            /Running the movr workload/,
+            { startsAt: /Running the movr workload/, windowOpens: FIRST_STEADY_TICK },
+            movrWindow,
           ),
       },
       {
@@ -223,11 +281,13 @@ export async function runWorkloadBench(): Promise<Comparison[]> {
             [
               path.join(HERE, "workload.raw.js"),
               runUrl,
-              String(seconds),
+              String(roundSeconds),
               String(RUN_CONCURRENCY),
               String(READ_PERCENT),
+              String(RUN_WARMUP_SECONDS),
             ],
-            /Running the raw workload/,
+            { startsAt: /Running the raw workload/, windowOpens: /"type":"warm"/ },
+            rawWindow,
           ),
       },
       { pairs, onRound: progress },

@@ -4,7 +4,7 @@
 // (the bench's CPU window opens there, as on `movr run`'s "Running the movr workload" line), then
 // `movr run --display-format json`'s "total" and "result" lines.
 //
-//   node dist/bench/workload.raw.js <url> <seconds> <concurrency> <read percent>
+//   node dist/bench/workload.raw.js <url> <seconds> <concurrency> <read percent> <warm-up seconds>
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
@@ -98,11 +98,15 @@ export interface RawWorkload {
   elapsedS: number;
 }
 
-/** The mix for `seconds` with `concurrency` workers; `onStart` runs once the connections are open. */
+/**
+ * The mix for `seconds` with `concurrency` workers; `onStart` runs once the connections are open,
+ * `onWarm` (if given) `warmSeconds` after that, with the operations done so far.
+ */
 export async function runRawWorkload(
   url: string,
   o: { seconds: number; concurrency: number; readPercent: number },
   onStart: () => void = () => undefined,
+  warm?: { seconds: number; onWarm: (ok: number, elapsedS: number) => void },
 ): Promise<RawWorkload> {
   const pool = openPool(url, o.concurrency);
   const db = new RawDb(pool);
@@ -125,6 +129,10 @@ export async function runRawWorkload(
     };
     onStart();
     const started = performance.now();
+    const okSoFar = () => OPERATIONS.reduce((sum, op) => sum + stats.op(op).ok, 0);
+    const warmTimer = warm
+      ? setTimeout(() => warm.onWarm(okSoFar(), (performance.now() - started) / 1000), warm.seconds * 1000)
+      : undefined;
     const stopAt = started + o.seconds * 1000;
     const worker = async (index: number) => {
       const rng = new Rng(1_000_003 + index + 1);
@@ -139,27 +147,47 @@ export async function runRawWorkload(
       }
     };
     await Promise.all(Array.from({ length: o.concurrency }, (_, i) => worker(i)));
+    clearTimeout(warmTimer);
     return { stats, db, elapsedS: (performance.now() - started) / 1000 };
   } finally {
     await pool.end();
   }
 }
 
-async function main(url: string, seconds: number, concurrency: number, readPercent: number): Promise<void> {
-  const { stats, db, elapsedS } = await runRawWorkload(url, { seconds, concurrency, readPercent }, () =>
-    process.stderr.write(`Running the raw workload: ${concurrency} workers, ${readPercent}% reads.\n`),
+async function main(
+  url: string,
+  seconds: number,
+  concurrency: number,
+  readPercent: number,
+  warmSeconds: number,
+): Promise<void> {
+  const line = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
+  const { stats, db, elapsedS } = await runRawWorkload(
+    url,
+    { seconds, concurrency, readPercent },
+    () => process.stderr.write(`Running the raw workload: ${concurrency} workers, ${readPercent}% reads.\n`),
+    { seconds: warmSeconds, onWarm: (ok, elapsed) => line({ type: "warm", ok, elapsed }) },
   );
   const t = stats.total();
-  process.stdout.write(
-    `${JSON.stringify({ type: "total", elapsed: elapsedS, ok: t.ok, errors: t.errors, conflicts: t.conflicts, opsPerSec: t.ok / elapsedS, p50Ms: t.p50Ms, p99Ms: t.p99Ms })}\n` +
-      `${JSON.stringify({ type: "result", transactions: { retries: db.retries, exhausted: db.exhausted } })}\n`,
-  );
+  line({
+    type: "total",
+    elapsed: elapsedS,
+    ok: t.ok,
+    errors: t.errors,
+    conflicts: t.conflicts,
+    opsPerSec: t.ok / elapsedS,
+    p50Ms: t.p50Ms,
+    p99Ms: t.p99Ms,
+  });
+  line({ type: "result", transactions: { retries: db.retries, exhausted: db.exhausted } });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [url, seconds, concurrency, readPercent] = process.argv.slice(2);
-  main(url!, Number(seconds), Number(concurrency), Number(readPercent)).catch((err: unknown) => {
-    process.stderr.write(`raw workload: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+  const [url, seconds, concurrency, readPercent, warmSeconds] = process.argv.slice(2);
+  main(url!, Number(seconds), Number(concurrency), Number(readPercent), Number(warmSeconds)).catch(
+    (err: unknown) => {
+      process.stderr.write(`raw workload: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
 }
