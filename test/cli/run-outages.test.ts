@@ -2,6 +2,9 @@
 // operation is counted (by SQLSTATE) and the workers reconnect. The classification for every
 // class, and a real restart of a private cluster (smart shutdown: 57P03 to new connections,
 // backends terminated: 57P01, then connection refused, then back).
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { REFERENCE_CITIES } from "../../src/cities/region.config.ts";
@@ -14,7 +17,7 @@ import { classify } from "../../src/workload/workload.ts";
 import { dropServerDatabases, openMigrated, SERVER_URL, TARGETS } from "../support/databases.ts";
 import { COCKROACH_ERRORS, installCommitFaults } from "../support/faults.ts";
 import { createPrivateCluster, eventually, type PrivateCluster } from "../support/private-cluster.ts";
-import { Capture, testIo } from "./support.ts";
+import { Capture, histogramFileExtras, testIo } from "./support.ts";
 
 const withCode = (code: string, message = "server says no") =>
   Object.assign(new Error(`Failed query: SELECT 1`), { cause: Object.assign(new Error(message), { code }) });
@@ -73,6 +76,7 @@ describe.each(TARGETS)("movr run through CockroachDB's errors at COMMIT on $name
       const faults = await installCommitFaults(database, ["users", "vehicles", "rides", "user_promo_codes"]);
       await faults.arm(COCKROACH_ERRORS.ambiguous, 3);
       const io = testIo();
+      const histogramsFile = path.join(mkdtempSync(path.join(tmpdir(), "movr-outage-")), "run.json");
       const run = runWorkload(
         ctx,
         {
@@ -85,6 +89,7 @@ describe.each(TARGETS)("movr run through CockroachDB's errors at COMMIT on $name
           seed: 1,
           durationMs: 0,
           displayFormat: "text",
+          histogramsFile,
         },
         io,
       );
@@ -102,6 +107,11 @@ describe.each(TARGETS)("movr run through CockroachDB's errors at COMMIT on $name
       expect(summary.transactions.retries - retriesBefore).toBeGreaterThanOrEqual(3);
       expect(summary.transactions.exhausted).toBe(0);
       expect(summary.total.ok).toBeGreaterThan(6);
+      // The histogram file (and so the report) has the same errors and retries, per second.
+      expect(histogramFileExtras(histogramsFile)).toEqual({
+        errors: { "40003": 3 },
+        retries: summary.transactions.retries,
+      });
       expect(io.stdout.text).toMatch(/^Errors by SQLSTATE: .*40003 3 \(result is ambiguous\)/m);
       expect(io.stdout.text).toMatch(
         /^Database unavailable: 3 operations failed \(outcome unknown\), 3 of them ambiguous/m,

@@ -15,7 +15,7 @@ import { openDatabase, type Database } from "../../src/db/database.ts";
 import type { MovrContext } from "../../src/shared/context.ts";
 import { OPERATIONS } from "../../src/workload/workload.ts";
 import { createServerDatabase, dropServerDatabases, SERVER_URL, TARGETS } from "../support/databases.ts";
-import { Capture, count, spawnMovr, tableCounts, testIo } from "./support.ts";
+import { Capture, count, histogramFileExtras, spawnMovr, tableCounts, testIo } from "./support.ts";
 import { maxOf } from "../../src/shared/arrays.ts";
 
 afterAll(dropServerDatabases);
@@ -101,6 +101,8 @@ function expectConsistent(before: Snapshot, after: Snapshot, s: RunSummary): voi
   expect(after.inUse).toBe(after.active);
 }
 
+const tempFile = (name: string) => path.join(mkdtempSync(path.join(tmpdir(), "movr-hist-")), name);
+
 describe.each(TARGETS)("movr run on $name", (target) => {
   let database: Database;
   let ctx: MovrContext;
@@ -155,7 +157,7 @@ describe.each(TARGETS)("movr run on $name", (target) => {
 
   it("--display-format json prints one object per row; Ctrl-C ends with the summary", async () => {
     const io = testIo();
-    const histogramsFile = path.join(mkdtempSync(path.join(tmpdir(), "movr-hist-")), "run.histograms.json");
+    const histogramsFile = tempFile("run.histograms.json");
     const running = runWorkload(
       ctx,
       options({ durationMs: 0, displayFormat: "json", maxRate: 200, histogramsFile }),
@@ -204,13 +206,8 @@ describe.each(TARGETS)("movr run on $name", (target) => {
       readPercent: 50,
       maxRate: 200,
     });
-    const ticks = [...decoded.values()].flat();
-    expect(ticks.reduce((n, t) => n + (t.MovR?.Retries ?? 0), 0)).toBe(summary.transactions.retries);
-    const errors: Record<string, number> = {};
-    for (const t of ticks) {
-      for (const [state, n] of Object.entries(t.MovR?.Errors ?? {})) errors[state] = (errors[state] ?? 0) + n;
-    }
-    expect(errors).toEqual(summary.errorsByState);
+    expect(histogramFileExtras(histogramsFile).retries).toBe(summary.transactions.retries);
+    expect(histogramFileExtras(histogramsFile).errors).toEqual(summary.errorsByState);
     expect(reads.reduce((n, t) => n + t.Elapsed, 0) / 1e6).toBeCloseTo(summary.elapsedMs, -1);
     // --max-rate 200 ops/s: the total cannot run far ahead of the elapsed time.
     expect(summary.total.ok + summary.total.conflicts).toBeLessThanOrEqual(
@@ -245,7 +242,12 @@ if (SERVER_URL) {
             kills.push({ at: Date.now() - started, killed: Number(r.rows[0]!.n) });
           }
         })();
-        const summary = await runWorkload(ctx, options({ durationMs: 7000, tolerateErrors: false }), io);
+        const histogramsFile = tempFile("outage.histograms.json");
+        const summary = await runWorkload(
+          ctx,
+          options({ durationMs: 7000, tolerateErrors: false, histogramsFile }),
+          io,
+        );
         await killer;
         const after = await snapshot(database);
 
@@ -262,6 +264,8 @@ if (SERVER_URL) {
           expect(Object.keys(summary.errorsByState).length).toBeGreaterThan(0);
           expect(io.stdout.text).toMatch(/Errors by SQLSTATE: .*(57P01|connection|ECONNRESET)/);
         }
+        // The histogram file holds the same errors, by SQLSTATE, as the summary.
+        expect(histogramFileExtras(histogramsFile).errors).toEqual(summary.errorsByState);
         // Every error was a lost connection.
         expect(summary.total.errors).toBe(summary.connectionErrors);
         // It kept going after the last termination: reads succeeded in the later seconds.

@@ -1,5 +1,6 @@
 // Helpers for the CLI tests: captured streams, an in-process CliIo, and the real CLI spawned.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { PassThrough, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -7,6 +8,7 @@ import { REFERENCE_REGIONS } from "../../src/cities/region.config.ts";
 import { databaseConfigFor, type ToolConfig } from "../../src/config.ts";
 import type { CliIo } from "../../src/cli/io.ts";
 import type { Database } from "../../src/db/database.ts";
+import { decodeHistogramFile } from "../../src/workload/histogram-file.ts";
 import { MOVR_TABLES } from "../support/databases.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -136,4 +138,15 @@ export async function tableCounts(database: Database): Promise<Record<string, nu
   const out: Record<string, number> = {};
   for (const t of tables) out[t] = await count(database, `SELECT count(*) AS n FROM ${t}`);
   return out;
+}
+
+/** What a histogram file's MovR key adds up to over the run: errors by SQLSTATE, and retries. */
+export function histogramFileExtras(file: string): { errors: Record<string, number>; retries: number } {
+  const errors: Record<string, number> = {};
+  let retries = 0;
+  for (const t of [...decodeHistogramFile(readFileSync(file, "utf8")).values()].flat()) {
+    retries += t.MovR?.Retries ?? 0;
+    for (const [state, n] of Object.entries(t.MovR?.Errors ?? {})) errors[state] = (errors[state] ?? 0) + n;
+  }
+  return { errors, retries };
 }
