@@ -49,12 +49,22 @@ async function main(): Promise<void> {
   console.log(`pairs of rounds: ${pairsFromEnv()}`);
   console.log(`uptime before: ${uptime()}`);
 
-  console.log("\n== web application: our API against a bare node:http + pg server ==");
-  const [list, rides] = await runHttpBench();
-  console.log("\n== workload tool: movr run / movr load against raw pg / COPY ==");
-  const [run, load] = await runWorkloadBench();
-  console.log("\n== command line start ==");
-  const cli = await runCliBench();
+  const section = async <T>(title: string, fn: () => Promise<T>): Promise<T> => {
+    console.log(`\n== ${title} ==`);
+    const t0 = Date.now();
+    const result = await fn();
+    console.log(`(${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    return result;
+  };
+  const [list, rides] = await section(
+    "web application: our API against a bare node:http + pg server",
+    runHttpBench,
+  );
+  const [run, load] = await section(
+    "workload tool: movr run / movr load against raw pg / COPY",
+    runWorkloadBench,
+  );
+  const cli = await section("command line start", runCliBench);
 
   const row = (c: Comparison | undefined) =>
     c
