@@ -5,7 +5,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { PROJECT_ROOT } from "../config.ts";
-import { decodeHistogramFile, type SnapshotTick } from "../workload/histogram-file.ts";
+import { decodeHistogramFile } from "../workload/histogram-file.ts";
 import { renderReportHtml, type ChartLibrary } from "../workload/report.html.ts";
 import {
   buildRunReport,
@@ -13,6 +13,7 @@ import {
   comparisonLines,
   type Comparison,
   type RunReport,
+  type RunReportBuilder,
 } from "../workload/report.model.ts";
 import { CliError } from "./errors.ts";
 import { writeLine, type OutStream } from "./io.ts";
@@ -75,19 +76,9 @@ export async function writeReport(file: string, runs: readonly RunReport[]): Pro
   return comparisons;
 }
 
-/** The report of the run that just ended (`movr run --report`), from the ticks it recorded. */
-export async function writeRunReport(
-  file: string,
-  label: string,
-  ticks: readonly SnapshotTick[],
-): Promise<void> {
-  const byName = new Map<string, SnapshotTick[]>();
-  for (const t of ticks) {
-    const list = byName.get(t.Name) ?? [];
-    list.push(t);
-    byName.set(t.Name, list);
-  }
-  await writeReport(file, [buildRunReport(label, byName)]);
+/** The report of the run that just ended (`movr run --report`), built as it went. */
+export async function writeRunReport(file: string, label: string, builder: RunReportBuilder): Promise<void> {
+  await writeReport(file, [builder.build(label)]);
 }
 
 async function readRun(file: string, label: string): Promise<RunReport> {

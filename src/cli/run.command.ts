@@ -7,6 +7,7 @@ import { encodeTick, type RunSettings, type SnapshotTick } from "../workload/his
 import { sqlState } from "../db/sql-errors.ts";
 import type { MovrContext } from "../shared/context.ts";
 import { listVehicles } from "../vehicles/vehicle.service.ts";
+import { RunReportBuilder } from "../workload/report.model.ts";
 import { WorkloadStats } from "../workload/stats.ts";
 import {
   watchIdleConnections,
@@ -97,10 +98,11 @@ export async function runWorkload(ctx: MovrContext, o: RunCommandOptions, io: Ru
   const reporter = new RunReporter(io.stdout, io.stderr, o.displayFormat, startedAt);
   let lastTick = startedAt;
   let lastRetries = before.retries;
-  // The ticks of the report, when one was asked for.
-  const recorded: SnapshotTick[] | undefined = o.reportFile ? [] : undefined;
+  // The report, when one was asked for, built as the run goes (it keeps no ticks).
+  const report = o.reportFile ? new RunReportBuilder() : undefined;
   const writeHistograms = (now: number) => {
-    if (!histograms && !recorded) return;
+    if (!histograms && !report) return;
+    const ticks: SnapshotTick[] = [];
     const at = new Date().toISOString();
     const retries = database.stats.retries;
     OPERATIONS.forEach((name, i) => {
@@ -118,8 +120,9 @@ export async function runWorkload(ctx: MovrContext, o: RunCommandOptions, io: Ru
         },
       };
       histograms?.write(`${encodeTick(tick)}\n`);
-      recorded?.push(tick);
+      ticks.push(tick);
     });
+    report?.add(ticks);
     lastTick = now;
     lastRetries = retries;
   };
@@ -160,11 +163,11 @@ export async function runWorkload(ctx: MovrContext, o: RunCommandOptions, io: Ru
   );
   if (o.histogramsFile)
     writeLine(io.stderr, `Histograms (one line per operation per second): ${o.histogramsFile}`);
-  if (o.reportFile && recorded) {
+  if (o.reportFile && report) {
     await writeRunReport(
       o.reportFile,
       o.histogramsFile ? path.basename(o.histogramsFile) : "this run",
-      recorded,
+      report,
     );
     writeLine(io.stderr, `Report (open it in a browser): ${o.reportFile}`);
   }

@@ -3,7 +3,7 @@
 // by SQLSTATE and retries per tick, the run's totals, and the ratios between runs. Pure functions:
 // report.html.ts draws the result, the CLI reads and writes the files.
 import { DecodedHistogram, type HdrSnapshot, type RunSettings, type SnapshotTick } from "./histogram-file.ts";
-import { minOf } from "../shared/arrays.ts";
+import { maxOf, minOf } from "../shared/arrays.ts";
 
 export interface OperationTotals {
   ops: number;
@@ -116,106 +116,148 @@ function totalsOf(
   };
 }
 
-/**
- * One operation (or the total: every operation's ticks) over the timeline `nows`; `ticksAt`
- * gives the ticks at each moment.
- */
-function seriesOf(
-  name: string,
-  nows: readonly string[],
-  ticksAt: (now: string) => readonly SnapshotTick[],
-  elapsedS: number,
-): OperationSeries {
-  const s: OperationSeries = {
-    name,
-    opsPerSec: [],
-    p50Ms: [],
-    p95Ms: [],
-    p99Ms: [],
-    pMaxMs: [],
-    errors: {},
-    distribution: { binMs: [], percent: [] },
-    totals: totalsOf(undefined, {}, elapsedS),
-  };
-  const all: HdrSnapshot[] = [];
-  const errorsByState: Record<string, number> = {};
-  nows.forEach((now, i) => {
-    const ticks = ticksAt(now);
+/** One operation's (or the total's) series, built a moment at a time. */
+class SeriesBuilder {
+  readonly s: OperationSeries;
+  private whole: DecodedHistogram | undefined;
+  private first: HdrSnapshot | undefined;
+  private readonly errorsByState: Record<string, number> = {};
+  /** The sum of its ticks' Elapsed. */
+  elapsedNs = 0;
+
+  constructor(name: string, moments: number) {
+    const gap = () => Array.from({ length: moments }, (): number | null => null);
+    this.s = {
+      name,
+      opsPerSec: gap(),
+      p50Ms: gap(),
+      p95Ms: gap(),
+      p99Ms: gap(),
+      pMaxMs: gap(),
+      errors: {},
+      distribution: { binMs: [], percent: [] },
+      totals: totalsOf(undefined, {}, 0),
+    };
+  }
+
+  /** The ticks of moment `i` (the operation's one tick, or every operation's for the total). */
+  add(i: number, ticks: readonly SnapshotTick[], moments: number): void {
     const h = merged(ticks.map((t) => t.Hist));
     let elapsedNs = 0;
     for (const t of ticks) {
-      all.push(t.Hist);
       elapsedNs = Math.max(elapsedNs, t.Elapsed);
+      if (!this.first) this.first = t.Hist;
+      if (!sameLayout(this.first, t.Hist)) {
+        throw new Error("the ticks have different histogram layouts (lowest, highest, significant figures)");
+      }
+      this.whole ??= new DecodedHistogram(t.Hist);
+      this.whole.add(t.Hist);
       for (const [state, n] of Object.entries(t.MovR?.Errors ?? {})) {
-        const list = (s.errors[state] ??= nows.map(() => 0));
+        const list = (this.s.errors[state] ??= []);
+        while (list.length < moments) list.push(0);
         list[i]! += n;
-        errorsByState[state] = (errorsByState[state] ?? 0) + n;
+        this.errorsByState[state] = (this.errorsByState[state] ?? 0) + n;
       }
     }
+    this.elapsedNs += elapsedNs;
     const count = h?.total ?? 0;
-    s.opsPerSec.push(ticks.length === 0 ? null : round(count / Math.max(1e-3, elapsedNs / 1e9), 1));
     const at = (p: number) => (h && count > 0 ? ms(h.valueAtPercentile(p)) : null);
-    s.p50Ms.push(at(50));
-    s.p95Ms.push(at(95));
-    s.p99Ms.push(at(99));
-    s.pMaxMs.push(at(100));
-  });
-  const whole = merged(all);
-  s.distribution = distribution(whole);
-  s.totals = totalsOf(whole, errorsByState, elapsedS);
-  return s;
+    const s = this.s;
+    s.opsPerSec[i] = round(count / Math.max(1e-3, elapsedNs / 1e9), 1);
+    s.p50Ms[i] = at(50);
+    s.p95Ms[i] = at(95);
+    s.p99Ms[i] = at(99);
+    s.pMaxMs[i] = at(100);
+  }
+
+  /** Grows to `moments` (an operation seen late, or missing at the end). */
+  pad(moments: number): void {
+    const s = this.s;
+    for (const list of [s.opsPerSec, s.p50Ms, s.p95Ms, s.p99Ms, s.pMaxMs]) {
+      while (list.length < moments) list.push(null);
+    }
+    for (const list of Object.values(s.errors)) while (list.length < moments) list.push(0);
+  }
+
+  build(elapsedS: number, moments: number): OperationSeries {
+    this.pad(moments);
+    this.s.distribution = distribution(this.whole);
+    this.s.totals = totalsOf(this.whole, this.errorsByState, elapsedS);
+    return this.s;
+  }
+}
+
+/**
+ * A run's report, built a moment at a time (`movr run --report` as the run goes, without keeping
+ * its ticks; buildRunReport for a file): each call gives the ticks taken at one moment.
+ */
+export class RunReportBuilder {
+  private readonly nowsMs: number[] = [];
+  private startMs = Infinity;
+  private readonly ops = new Map<string, SeriesBuilder>();
+  private readonly total = new SeriesBuilder("total", 0);
+  private readonly retries: number[] = [];
+  private settings: RunSettings | undefined;
+  private hasMovrFields = false;
+
+  add(ticks: readonly SnapshotTick[]): void {
+    if (ticks.length === 0) return;
+    const i = this.nowsMs.length;
+    const moments = i + 1;
+    this.nowsMs.push(maxOf(ticks.map((t) => Date.parse(t.Now))));
+    this.startMs = Math.min(this.startMs, minOf(ticks.map((t) => Date.parse(t.Now) - t.Elapsed / 1e6)));
+    let retries = 0;
+    for (const t of ticks) {
+      let op = this.ops.get(t.Name);
+      if (!op) {
+        op = new SeriesBuilder(t.Name, i);
+        this.ops.set(t.Name, op);
+      }
+      op.pad(i);
+      op.add(i, [t], moments);
+      retries += t.MovR?.Retries ?? 0;
+      if (t.MovR) this.hasMovrFields = true;
+      this.settings ??= t.MovR?.Settings;
+    }
+    this.total.pad(i);
+    this.total.add(i, ticks, moments);
+    this.retries.push(retries);
+  }
+
+  build(label: string): RunReport {
+    const moments = this.nowsMs.length;
+    if (moments === 0) throw new Error("it has no histogram ticks");
+    // The run lasted as long as its longest-running operation's ticks (they all cover the run).
+    const elapsedS = maxOf([...this.ops.values()].map((o) => o.elapsedNs)) / 1e9;
+    return {
+      label,
+      ...(this.settings ? { settings: this.settings } : {}),
+      hasMovrFields: this.hasMovrFields,
+      t: this.nowsMs.map((now) => round((now - this.startMs) / 1000)),
+      elapsedS: round(elapsedS),
+      retries: this.retries,
+      retriesTotal: this.retries.reduce((a, b) => a + b, 0),
+      total: this.total.build(elapsedS, moments),
+      operations: [...this.ops.values()].map((o) => o.build(elapsedS, moments)),
+    };
+  }
 }
 
 /** The report of one run from its decoded histogram file (decodeHistogramFile). */
 export function buildRunReport(label: string, ticksByName: ReadonlyMap<string, SnapshotTick[]>): RunReport {
-  const all = [...ticksByName.values()].flat();
-  if (all.length === 0) throw new Error("it has no histogram ticks");
-  const startMs = minOf(all.map((t) => Date.parse(t.Now) - t.Elapsed / 1e6));
-  const nows = [...new Set(all.map((t) => t.Now))].sort((a, b) => Date.parse(a) - Date.parse(b));
+  // The moments of the file, in time order: the ticks of one moment share their Now.
   const byNow = new Map<string, SnapshotTick[]>();
-  for (const t of all) {
-    const list = byNow.get(t.Now) ?? [];
-    list.push(t);
-    byNow.set(t.Now, list);
-  }
-  // The run lasted as long as its longest-running operation's ticks (they all cover the run).
-  let elapsedNs = 0;
   for (const ticks of ticksByName.values()) {
-    let sum = 0;
-    for (const t of ticks) sum += t.Elapsed;
-    elapsedNs = Math.max(elapsedNs, sum);
+    for (const t of ticks) {
+      const list = byNow.get(t.Now) ?? [];
+      list.push(t);
+      byNow.set(t.Now, list);
+    }
   }
-  const elapsedS = elapsedNs / 1e9;
-  const operations = [...ticksByName.entries()].map(([name, ticks]) => {
-    const mine = new Map(ticks.map((t) => [t.Now, t]));
-    return seriesOf(
-      name,
-      nows,
-      (now) => {
-        const t = mine.get(now);
-        return t ? [t] : [];
-      },
-      elapsedS,
-    );
-  });
-  const total = seriesOf("total", nows, (now) => byNow.get(now) ?? [], elapsedS);
-  const retries = nows.map((now) => {
-    let n = 0;
-    for (const t of byNow.get(now) ?? []) n += t.MovR?.Retries ?? 0;
-    return n;
-  });
-  const settings = all.find((t) => t.MovR?.Settings)?.MovR?.Settings;
-  return {
-    label,
-    ...(settings ? { settings } : {}),
-    hasMovrFields: all.some((t) => t.MovR !== undefined),
-    t: nows.map((now) => round((Date.parse(now) - startMs) / 1000)),
-    elapsedS: round(elapsedS),
-    retries,
-    retriesTotal: retries.reduce((a, b) => a + b, 0),
-    total,
-    operations,
-  };
+  const builder = new RunReportBuilder();
+  const nows = [...byNow.keys()].sort((a, b) => Date.parse(a) - Date.parse(b));
+  for (const now of nows) builder.add(byNow.get(now)!);
+  return builder.build(label);
 }
 
 export interface RatioRow {

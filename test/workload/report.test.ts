@@ -11,7 +11,12 @@ import {
   type SnapshotTick,
 } from "../../src/workload/histogram-file.ts";
 import { renderReportHtml } from "../../src/workload/report.html.ts";
-import { buildRunReport, compareRuns, comparisonLines } from "../../src/workload/report.model.ts";
+import {
+  buildRunReport,
+  compareRuns,
+  comparisonLines,
+  RunReportBuilder,
+} from "../../src/workload/report.model.ts";
 import { Rng } from "../../src/workload/random.ts";
 
 const reference = () =>
@@ -124,6 +129,29 @@ describe("report model", () => {
     const lines = comparisonLines([c!]);
     expect(lines[0]).toBe("b.json against a.json (ratio: b.json / a.json)");
     expect(lines.at(-1)).toMatch(/^total\s+2\.00\s+\d\.\d\d\s+\d\.\d\d$/);
+  });
+
+  it("built as a run goes (movr run --report) or from its file (movr report): the same report", () => {
+    const text = runFile(4, 1, 1, true);
+    const fromFile = buildRunReport("run", decodeHistogramFile(text));
+    const builder = new RunReportBuilder();
+    const lines = text.trim().split("\n");
+    for (let i = 0; i < lines.length; i += 2) {
+      builder.add(lines.slice(i, i + 2).map((l) => JSON.parse(l) as SnapshotTick));
+    }
+    expect(builder.build("run")).toEqual(fromFile);
+  });
+
+  it("an operation missing from some seconds has gaps there, not zeros", () => {
+    const lines = runFile(3, 1, 1, false)
+      .trim()
+      .split("\n")
+      .filter((l, i) => !(i === 1 || i === 5)); // addUser's first and third seconds
+    const run = buildRunReport("gaps", decodeHistogramFile(lines.join("\n")));
+    const addUser = run.operations.find((o) => o.name === "addUser")!;
+    expect(addUser.opsPerSec).toEqual([null, 10, null]);
+    expect(addUser.p50Ms[0]).toBeNull();
+    expect(run.total.opsPerSec).toEqual([100, 110, 100]);
   });
 
   it("refuses what is not a histogram file, naming the line", () => {
