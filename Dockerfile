@@ -26,6 +26,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/.built ./dist/.built
+# The embedded database's template (initdb done at build time; src/db/embedded-engine.ts).
+COPY --from=build /app/dist/pglite-template ./dist/pglite-template
 COPY migrations ./migrations
 COPY bin ./bin
 # The embedded database's directory (used only without DATABASE_URL), writable by the app's user.

@@ -2,6 +2,9 @@
 // and bench/ to plain JavaScript in dist/ with tsc, copies the non-TypeScript files of src/
 // (templates, styles, images) next to the compiled modules, and stamps dist/.built.
 //
+// Then makes the embedded database's template (dist/pglite-template/, src/db/embedded-engine.ts):
+// initdb once here, for the installed PGlite, instead of on every first start.
+//
 // `--prepare`: as npm's prepare hook. A production install (`npm ci --omit=dev`) has no
 // TypeScript; when dist/ was already built (copied from a build stage), it is kept as is.
 import { spawnSync } from "node:child_process";
@@ -9,7 +12,7 @@ import { cpSync, existsSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = path.join(ROOT, "dist");
@@ -38,3 +41,15 @@ cpSync(path.join(ROOT, "src"), path.join(DIST, "src"), {
   filter: (from) => !from.endsWith(".ts"),
 });
 writeFileSync(STAMP, `${new Date().toISOString()}\n`);
+
+// After the stamp: a template that cannot be made (no WebAssembly, a full disk) costs the first
+// start its speed, not the build.
+try {
+  const { ensureTemplate } = await import(
+    pathToFileURL(path.join(DIST, "src", "db", "embedded-engine.js")).href
+  );
+  if (await ensureTemplate())
+    process.stdout.write("movr: made the embedded database template (dist/pglite-template).\n");
+} catch (err) {
+  process.stderr.write(`movr: no embedded database template (first starts run initdb): ${err.message}\n`);
+}

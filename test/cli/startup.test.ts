@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { MAIN_JS } from "../support/server.ts";
 import { BIN, ROOT } from "./support.ts";
 
 const run = promisify(execFile);
@@ -18,13 +19,15 @@ const HEAVY = ["@electric-sql/pglite", "@electric-sql/pglite-socket", "drizzle-o
 /** Runs bin/movr.js with a loader hook that logs every module it imports; returns the package names. */
 async function modulesLoadedBy(
   args: string[],
+  env: Record<string, string> = { DATABASE_URL: "" },
+  program = BIN,
 ): Promise<{ packages: Set<string>; urls: string[]; code: number }> {
   const logFile = path.join(logDir, `run-${++runs}.log`);
   let code = 0;
   try {
-    await run(process.execPath, ["--import", "./test/support/module-log.mjs", BIN, ...args], {
+    await run(process.execPath, ["--import", "./test/support/module-log.mjs", program, ...args], {
       cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: "", MOVR_MODULE_LOG: logFile },
+      env: { ...process.env, ...env, MOVR_MODULE_LOG: logFile },
     });
   } catch (err) {
     code = (err as { code: number }).code;
@@ -84,7 +87,21 @@ describe("commands load only what they use", () => {
     const { packages, code } = await modulesLoadedBy(["migrate", "--url", "postgresql://127.0.0.1:1/none"]);
     expect(code).toBe(1);
     expect(packages).toContain("pg");
-    expect(packages).toContain("@electric-sql/pglite");
     expect(packages).toContain("drizzle-orm");
+    // A server URL: the embedded engine is not needed, so not loaded.
+    expect(packages).not.toContain("@electric-sql/pglite");
+  });
+
+  it("the server on a PostgreSQL URL never loads PGlite (its WebAssembly is ~300 MB of RSS)", async () => {
+    // Nothing listens on port 1: the server loads its web and database code, then fails to connect.
+    const { packages, code } = await modulesLoadedBy(
+      [],
+      { DATABASE_URL: "postgresql://127.0.0.1:1/none" },
+      MAIN_JS,
+    );
+    expect(code).toBe(1);
+    expect(packages).toContain("fastify");
+    expect(packages).toContain("pg");
+    expect(packages).not.toContain("@electric-sql/pglite");
   });
 });

@@ -1,0 +1,121 @@
+// How MovR starts PGlite: its settings, and a fresh database made from a template instead of
+// by initdb. See docs/embedded-database.md ("Start-up and memory") and ADR 016.
+//
+// initdb, run by PGlite inside the process on every empty data directory (and on every
+// memory:// database), costs seconds and leaves two more WebAssembly instances' memory behind
+// (a throwaway PGlite and initdb itself, ~500 MB of RSS the process never gets back). The build
+// (`npm install`, `npm run build`) runs it once into dist/pglite-template/, for the PGlite
+// version installed; a fresh data directory is then a copy of those files, and a memory://
+// database loads their archive. Without a template of the installed version (a build that
+// failed to make one, PGlite upgraded without a rebuild), PGlite runs initdb as before.
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { PGlite, type PGliteOptions } from "@electric-sql/pglite";
+import { PROJECT_ROOT } from "../config.ts";
+
+/** Where the build leaves the template: `data/` (a data directory), `data.tar.gz`, `version`. */
+export const TEMPLATE_DIR = path.join(PROJECT_ROOT, "dist", "pglite-template");
+
+/**
+ * Server settings on top of PGlite's own start parameters. PGlite keeps the whole buffer pool
+ * inside its WebAssembly memory, which never shrinks: PostgreSQL's 128 MB default was 120 MB of
+ * RSS for a database of a few MB. Pages that miss the pool come from the OS page cache.
+ */
+export const PGLITE_SETTINGS: Record<string, string> = {
+  shared_buffers: "16MB",
+  // Index builds (migrations) and VACUUM: the memory they take stays in the process.
+  maintenance_work_mem: "16MB",
+};
+
+/** PGlite.create's options: PGlite's start parameters plus PGLITE_SETTINGS. */
+export function pgliteOptions(): PGliteOptions {
+  const startParams = [...PGlite.defaultStartParams];
+  for (const [name, value] of Object.entries(PGLITE_SETTINGS)) startParams.push("-c", `${name}=${value}`);
+  return { startParams };
+}
+
+/** The installed PGlite's version: a template is only good for the version that made it. */
+function pgliteVersion(): string {
+  const entry = createRequire(import.meta.url).resolve("@electric-sql/pglite");
+  let dir = path.dirname(entry);
+  while (!existsSync(path.join(dir, "package.json"))) dir = path.dirname(dir);
+  return (JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { version: string }).version;
+}
+
+function templateReady(dir: string): boolean {
+  try {
+    return readFileSync(path.join(dir, "version"), "utf8").trim() === pgliteVersion();
+  } catch {
+    return false;
+  }
+}
+
+/** PostgreSQL's own mark of an initialized data directory; PGlite runs initdb without it. */
+const PG_VERSION = "PG_VERSION";
+
+/**
+ * An empty data directory becomes a copy of the template. PG_VERSION is copied last: a copy cut
+ * short (a kill, a full disk) has none, so the next start copies again over what is there.
+ * Returns false (PGlite will run initdb) when there is no template for the installed PGlite.
+ */
+export function seedDataDir(dataDir: string, templateDir = TEMPLATE_DIR): boolean {
+  if (existsSync(path.join(dataDir, PG_VERSION)) || !templateReady(templateDir)) return false;
+  const from = path.join(templateDir, "data");
+  cpSync(from, dataDir, {
+    recursive: true,
+    force: true,
+    filter: (src) => src !== path.join(from, PG_VERSION),
+  });
+  copyFileSync(path.join(from, PG_VERSION), path.join(dataDir, PG_VERSION));
+  return true;
+}
+
+/** The template as an archive for PGlite's `loadDataDir` (memory:// databases), if there is one. */
+export function templateArchive(templateDir = TEMPLATE_DIR): Blob | undefined {
+  if (!templateReady(templateDir)) return undefined;
+  return new Blob([readFileSync(path.join(templateDir, "data.tar.gz"))]);
+}
+
+/**
+ * Makes the template unless there is one for the installed PGlite (the build calls this).
+ * Returns whether it made one.
+ */
+export async function ensureTemplate(templateDir = TEMPLATE_DIR): Promise<boolean> {
+  if (templateReady(templateDir)) return false;
+  rmSync(templateDir, { recursive: true, force: true });
+  const work = `${templateDir}.tmp-${process.pid}`;
+  rmSync(work, { recursive: true, force: true });
+  try {
+    const data = path.join(work, "data");
+    mkdirSync(data, { recursive: true });
+    // initdb, then a clean shutdown: the files a fresh database starts from.
+    await (await PGlite.create(data, pgliteOptions())).close();
+    // The archive comes from a second copy: opening the files changes them.
+    const scratch = path.join(work, "scratch");
+    cpSync(data, scratch, { recursive: true });
+    const pg = await PGlite.create(scratch, pgliteOptions());
+    try {
+      const archive = await pg.dumpDataDir("gzip");
+      writeFileSync(path.join(work, "data.tar.gz"), Buffer.from(await archive.arrayBuffer()));
+    } finally {
+      await pg.close();
+    }
+    rmSync(scratch, { recursive: true, force: true });
+    writeFileSync(path.join(work, "version"), `${pgliteVersion()}\n`);
+    // All or nothing: a build cut short leaves no template that looks whole.
+    renameSync(work, templateDir);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return true;
+}
