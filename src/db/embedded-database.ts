@@ -6,7 +6,7 @@ import { PGlite, type QueryOptions, type Transaction } from "@electric-sql/pglit
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import type { DatabaseConfig } from "../config.ts";
 import { DatabaseUnavailableError } from "../shared/errors.ts";
-import { drizzleTransaction, type Database, type Db, type SqlSession } from "./database.ts";
+import type { Database, Db, SqlSession } from "./database.ts";
 import { pgliteOptions, seedDataDir, templateArchive } from "./embedded-engine.ts";
 import { acquireEmbeddedLock, type EmbeddedLock } from "./embedded-lock.ts";
 import { serveSql } from "./embedded-sql-server.ts";
