@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import {
   decodeHistogramFile,
   encodeTick,
+  HdrLayout,
   HISTOGRAM_LAYOUT,
   TickHistogram,
   type SnapshotTick,
@@ -152,6 +153,49 @@ describe("report model", () => {
     expect(addUser.opsPerSec).toEqual([null, 10, null]);
     expect(addUser.p50Ms[0]).toBeNull();
     expect(run.total.opsPerSec).toEqual([100, 110, 100]);
+  });
+
+  it("a file as CockroachDB writes it (1 significant figure, Now with nanoseconds and an offset) reads as HdrHistogram would", () => {
+    // CockroachDB's workload records with 1 significant figure (pkg/workload/histogram: sigFigs).
+    const layout = new HdrLayout(1, 100e9, 1);
+    const hdr = build({
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: 100e9,
+      numberOfSignificantValueDigits: 1,
+    });
+    const rng = new Rng(5);
+    const lines: string[] = [];
+    for (let second = 1; second <= 3; second++) {
+      const counts: number[] = [];
+      for (let i = 0; i < 300; i++) {
+        const ns = Math.round(Math.exp(13 + rng.next() * 7));
+        hdr.recordValue(ns);
+        const at = layout.indexOf(ns);
+        while (counts.length <= at) counts.push(0);
+        counts[at]! += 1;
+      }
+      lines.push(
+        JSON.stringify({
+          Name: "kv",
+          Hist: {
+            LowestTrackableValue: 1,
+            HighestTrackableValue: 100e9,
+            SignificantFigures: 1,
+            Counts: counts,
+          },
+          Elapsed: 1_000_123_456,
+          Now: `2026-01-01T01:00:0${second}.123456789+01:00`,
+        }),
+      );
+    }
+    const run = buildRunReport("cockroach.json", decodeHistogramFile(lines.join("\n")));
+    expect(run.hasMovrFields).toBe(false);
+    expect(run.t).toEqual([1, 2, 3]);
+    const ms = (ns: number) => Number((ns / 1e6).toFixed(3));
+    expect(run.total.totals.ops).toBe(900);
+    expect(run.total.totals.p50Ms).toBe(ms(hdr.getValueAtPercentile(50)));
+    expect(run.total.totals.p99Ms).toBe(ms(hdr.getValueAtPercentile(99)));
+    expect(run.total.totals.pMaxMs).toBe(ms(hdr.getValueAtPercentile(100)));
   });
 
   it("refuses what is not a histogram file, naming the line", () => {
