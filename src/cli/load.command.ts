@@ -11,8 +11,17 @@ import {
   LOAD_TABLES,
   LoadClashError,
   loadData,
+  multiRegionOf,
   type LoadTable,
 } from "../workload/load.service.ts";
+import { REFERENCE_REGIONS, type RegionMap } from "../cities/region.config.ts";
+import type { DatabaseRegions } from "../workload/multi-region.repository.ts";
+import {
+  matchClusterRegions,
+  multiRegionStatements,
+  type MultiRegionPlan,
+} from "../workload/multi-region.sql.ts";
+import { applyStatements } from "./multi-region.command.ts";
 import { sqlState } from "../db/sql-errors.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { fmtInt, fmtSeconds, writeLine, type OutStream } from "./io.ts";
@@ -26,6 +35,22 @@ export interface LoadCommandOptions extends GenerateOptions {
   batchSize?: number;
   /** Batches in flight at once. */
   concurrency?: number;
+  /**
+   * The configured region map (default: the reference map): how --drop makes a multi-region
+   * database's recreated tables multi-region again.
+   */
+  regions?: RegionMap;
+  /** --drop on a multi-region database whose regions the map fits only by guessing: go ahead. */
+  yes?: boolean;
+}
+
+/** Where runLoad's steps can be swapped in tests. */
+export interface LoadSeams {
+  /**
+   * Runs configure-multi-region's statements after --drop recreated a multi-region database's
+   * tables. Default: one by one on the database, each printed.
+   */
+  applyMultiRegion?: (statements: string[]) => Promise<void>;
 }
 
 export interface LoadSummary {
@@ -38,6 +63,8 @@ export interface LoadSummary {
   rowsPerSecond: number;
   migrationsApplied: string[];
   dropped: boolean;
+  /** configure-multi-region's statements run again after --drop (multi-region databases only). */
+  localitiesReapplied: number;
 }
 
 /** Every row must have its parents: users in each city for vehicles, vehicles for rides, rides for histories. */
@@ -85,16 +112,69 @@ function explainClash(err: unknown, where: string): unknown {
   return err;
 }
 
+/**
+ * What --drop does on a multi-region database: the plan configure-multi-region would run, from
+ * the configured map matched against the database's own regions (the primary region stays as it
+ * is), and lines to print. Refuses, before anything is dropped, when the match is a guess (a
+ * configured region that fits none of the database's, or several), unless `yes`.
+ */
+export function planLocalities(
+  configured: RegionMap,
+  found: DatabaseRegions & { database: string },
+  description: string,
+  yes: boolean,
+): { plan: MultiRegionPlan; notes: string[] } {
+  const match = matchClusterRegions(configured, found.regions);
+  const guesses: string[] = [];
+  for (const m of match.matches) {
+    if (!m.cluster) guesses.push(`${m.configured} matches no region of the database`);
+    else if (m.candidates.length > 1) guesses.push(`${m.configured} could be ${m.candidates.join(" or ")}`);
+  }
+  const notes: string[] = [];
+  if (match.fallbackCities.length > 0) {
+    notes.push(
+      `Homed in the primary region ${found.primaryRegion} by fallback: ${match.fallbackCities.join(", ")}.`,
+    );
+  }
+  if (guesses.length > 0 && !yes) {
+    throw new CliError(
+      `${description} is multi-region (regions ${found.regions.join(", ")}; primary ${found.primaryRegion}) and the configured region map fits its regions only by guessing: ${guesses.join("; ")}. Nothing was dropped. Configure the map with the database's region names (MOVR_REGIONS), or add --yes to drop and re-apply configure-multi-region's statements with the closest matches${match.fallbackCities.length > 0 ? ` (${match.fallbackCities.join(", ")} homed in ${found.primaryRegion})` : ""}.`,
+    );
+  }
+  return {
+    plan: { database: found.database, primaryRegion: found.primaryRegion, regions: match.regions },
+    notes,
+  };
+}
+
 export async function runLoad(
   ctx: MovrContext,
   o: LoadCommandOptions,
   stdout: OutStream,
+  seams: LoadSeams = {},
 ): Promise<LoadSummary> {
   checkSizes(o);
   if (o.drop && o.skipInit) throw new UsageError("--drop and --skip-init cannot be used together.");
   const database: Database = ctx.database;
   const started = performance.now();
+  let localities: MultiRegionPlan | undefined;
   if (o.drop) {
+    // Dropped tables lose their localities: note the database's regions first, to re-apply them.
+    const found = await multiRegionOf(database);
+    if (found) {
+      const planned = planLocalities(
+        o.regions ?? REFERENCE_REGIONS,
+        found,
+        database.description,
+        o.yes ?? false,
+      );
+      localities = planned.plan;
+      writeLine(
+        stdout,
+        `${database.description} is multi-region (primary region ${found.primaryRegion}; regions ${found.regions.join(", ")}): the recreated tables are made multi-region again with configure-multi-region's statements.`,
+      );
+      for (const note of planned.notes) writeLine(stdout, note);
+    }
     const names = await dropMovrTables(database);
     writeLine(stdout, `Dropped ${names.join(", ")}.`);
   }
@@ -106,6 +186,20 @@ export async function runLoad(
       migrationsApplied.length > 0
         ? `Created the schema: ${migrationsApplied.join(", ")}.`
         : "The schema is up to date.",
+    );
+  }
+  let localitiesReapplied = 0;
+  if (localities) {
+    // Before the rows: on empty tables the region column and the locality change are quick.
+    const statements = multiRegionStatements(localities);
+    await (
+      seams.applyMultiRegion ??
+      ((s) => applyStatements(database, s, stdout, 'run "movr configure-multi-region"'))
+    )(statements);
+    localitiesReapplied = statements.length;
+    writeLine(
+      stdout,
+      `Re-applied the localities of ${localities.database}: ${statements.length} statements.`,
     );
   }
   const progress = createProgress(stdout);
@@ -155,6 +249,7 @@ export async function runLoad(
     rowsPerSecond: loadMs > 0 ? (result.rows * 1000) / loadMs : 0,
     migrationsApplied,
     dropped: o.drop,
+    localitiesReapplied,
   };
   writeLine(
     stdout,

@@ -140,6 +140,29 @@ async function clusterPlan(
   return { regions: match.regions, primaryRegion };
 }
 
+/**
+ * Runs configure-multi-region's statements one by one, printing each. A failure names the
+ * statement; those before it took effect, and being idempotent they can all run again (`rerun`
+ * says how, e.g. "run the command again").
+ */
+export async function applyStatements(
+  database: Database,
+  statements: readonly string[],
+  stdout: OutStream,
+  rerun: string,
+): Promise<void> {
+  for (const [i, statement] of statements.entries()) {
+    writeLine(stdout, `${statement};`);
+    try {
+      await database.exec(statement);
+    } catch (err) {
+      throw new CliError(
+        `Statement ${i + 1} of ${statements.length} failed: ${describeFailure(err).message}. The statements before it took effect; they are idempotent, so ${rerun} once the cause is fixed.`,
+      );
+    }
+  }
+}
+
 function refuseUnlessCockroach(database: Database, what: string): void {
   if (database.dialect !== "cockroachdb") {
     throw new CliError(
@@ -182,16 +205,7 @@ export async function runConfigureMultiRegion(
       for (const s of statements) writeLine(stdout, `${s};`);
       return statements;
     }
-    for (const [i, statement] of statements.entries()) {
-      writeLine(stdout, `${statement};`);
-      try {
-        await database.exec(statement);
-      } catch (err) {
-        throw new CliError(
-          `Statement ${i + 1} of ${statements.length} failed: ${describeFailure(err).message}. The statements before it took effect; they are idempotent, so run the command again once the cause is fixed.`,
-        );
-      }
-    }
+    await applyStatements(database, statements, stdout, "run the command again");
     writeLine(
       stdout,
       `Configured ${name} for ${regions.length} regions (primary ${plan.primaryRegion}): ${statements.length} statements.`,

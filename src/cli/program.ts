@@ -74,6 +74,11 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .description("create the schema and load generated, deterministic data")
     .option("--url <url>", URL_HELP, textArg("--url"))
     .option("--drop", "drop the movr tables (and the migrations ledger) first", false)
+    .option(
+      "--yes",
+      "with --drop on a multi-region database: re-apply its localities even when the region map fits its regions only by guessing",
+      false,
+    )
     .option("--skip-init", "do not create or upgrade the schema", false)
     .option("--num-users <n>", "users", intArg(0, 50_000_000), LOAD_DEFAULTS.users)
     .option("--num-vehicles <n>", "vehicles", intArg(0, 50_000_000), LOAD_DEFAULTS.vehicles)
@@ -98,6 +103,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       async (o: {
         url?: string;
         drop: boolean;
+        yes: boolean;
         skipInit: boolean;
         numUsers: number;
         numVehicles: number;
@@ -126,6 +132,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
               seed: o.seed,
               now: o.now ?? startOfUtcDay(),
               drop: o.drop,
+              yes: o.yes,
+              regions: io.config.regions,
               skipInit: o.skipInit,
               batchSize: o.batchSize,
               concurrency: ctx.database.kind === "embedded" ? 1 : concurrency,

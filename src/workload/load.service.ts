@@ -13,6 +13,7 @@ import { users } from "../users/user.table.ts";
 import { vehicles } from "../vehicles/vehicle.table.ts";
 import { generate, type GenerateOptions } from "./generate.ts";
 import { copyRows, countLoadClashes, dropTables, insertRows, isEmpty } from "./load.repository.ts";
+import { currentDatabaseName, findDatabaseRegions, type DatabaseRegions } from "./multi-region.repository.ts";
 
 export const LOAD_TABLES = [
   "users",
@@ -137,4 +138,15 @@ export async function dropMovrTables(database: Database): Promise<string[]> {
   const names = [...migratedTables().reverse(), MIGRATIONS_LEDGER];
   await dropTables(database, names);
   return names;
+}
+
+/**
+ * The regions of a multi-region (CockroachDB) database, with its name; undefined for a database
+ * without regions (always on PostgreSQL and PGlite). `movr load --drop` asks before dropping.
+ */
+export async function multiRegionOf(
+  database: Database,
+): Promise<(DatabaseRegions & { database: string }) | undefined> {
+  const found = await findDatabaseRegions(database);
+  return found && { ...found, database: await currentDatabaseName(database) };
 }

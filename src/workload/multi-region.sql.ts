@@ -19,6 +19,9 @@ export const GLOBAL_TABLES: readonly string[] = ["promo_codes"];
 /** The computed column that homes each row. */
 export const REGION_COLUMN = "region";
 
+/** The enum CockroachDB creates with a database's first region; its values are the database's regions. */
+export const REGION_ENUM = "crdb_internal_region";
+
 export interface MultiRegionPlan {
   /** The database to configure (current_database()). */
   database: string;

@@ -253,6 +253,15 @@ function calls(m: Record<string, Repo>): Record<string, Call> {
         { id: "55555555-5555-4555-8555-555555555555", city: CITY, name: "C" },
       ]);
     },
+    "workload/multi-region.repository listDatabaseRegions": (d) =>
+      f("workload/multi-region.repository", "listDatabaseRegions")(d),
+    // Sent only where the region enum exists (CockroachDB): PGlite has no such builtin.
+    "workload/multi-region.repository findPrimaryRegion": (d) =>
+      f("workload/multi-region.repository", "findPrimaryRegion")(d),
+    "workload/multi-region.repository findDatabaseRegions": (d) =>
+      f("workload/multi-region.repository", "findDatabaseRegions")(d),
+    "workload/multi-region.repository currentDatabaseName": (d) =>
+      f("workload/multi-region.repository", "currentDatabaseName")(d),
     "cli/shell/catalog.repository showTables": async (d) =>
       f("cli/shell/catalog.repository", "showTables")(await openPgliteShell(d.pglite!, "x")),
     "cli/shell/catalog.repository showCreateTable": async (d) =>

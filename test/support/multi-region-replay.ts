@@ -2,16 +2,20 @@
 // PGlite, with only CockroachDB's multi-region clauses stubbed, so the rest (the CASE that homes
 // each city, SET NOT NULL on loaded rows) runs for real. The translation is small and explicit:
 // - `crdb_internal_region`, the enum CockroachDB creates at `ALTER DATABASE … PRIMARY REGION`
-//   (one value per database region), becomes an enum of the regions the region statements name;
+//   (one value per database region), becomes an enum of the regions the region statements name
+//   (created unless it exists), and CockroachDB's builtin default_to_database_primary_region
+//   gets a stand-in that answers with the primary region;
 // - `… crdb_internal_region AS (expr) STORED` (CockroachDB's computed column) becomes
 //   `… crdb_internal_region GENERATED ALWAYS AS (expr) STORED` (PostgreSQL's generated column);
 // - `ALTER DATABASE … PRIMARY REGION / ADD REGION / SURVIVE` and `ALTER TABLE … SET LOCALITY`
 //   are skipped, each only when it matches one of the patterns below;
 // - every other statement runs unchanged, so PostgreSQL refuses whatever it does not know.
-import type { SqlSession } from "../../src/db/database.ts";
-
-/** The name CockroachDB gives a multi-region database's region enum. */
-export const REGION_ENUM = "crdb_internal_region";
+import { PassThrough } from "node:stream";
+import { REFERENCE_REGIONS } from "../../src/cities/region.config.ts";
+import { runConfigureMultiRegion } from "../../src/cli/multi-region.command.ts";
+import { databaseConfigFor } from "../../src/config.ts";
+import type { Database, SqlSession } from "../../src/db/database.ts";
+import { REGION_ENUM } from "../../src/workload/multi-region.sql.ts";
 
 const IDENT = String.raw`(?:[a-z_][a-z0-9_]*|"(?:[^"]|"")+")`;
 const REGION = String.raw`"((?:[^"]|"")+)"`;
@@ -42,7 +46,7 @@ const COMPUTED_REGION_COLUMN = new RegExp(
 );
 
 export interface Translation {
-  /** The statements to run on PostgreSQL, in order: the region enum first. */
+  /** The statements to run on PostgreSQL, in order: the region enum and the builtin first. */
   run: string[];
   /** Skipped statements with the pattern each matched. */
   skipped: { statement: string; as: string }[];
@@ -90,8 +94,12 @@ export function translateMultiRegion(statements: readonly string[], database: st
     body.push(statement);
   }
   if (regions.length === 0) throw new Error("No PRIMARY REGION statement: no region enum to create");
-  const enumType = `CREATE TYPE ${REGION_ENUM} AS ENUM (${regions.map(literal).join(", ")})`;
-  return { run: [enumType, ...body], skipped, regions, rewritten };
+  // Idempotent, as CockroachDB's region statements are: the type outlives a DROP TABLE.
+  const enumType = `DO $$ BEGIN CREATE TYPE ${REGION_ENUM} AS ENUM (${regions.map(literal).join(", ")}); EXCEPTION WHEN duplicate_object THEN NULL; END $$`;
+  // CockroachDB's builtin, which knows the primary region: its argument when that is a region
+  // of the database, else the primary region (what src/workload/multi-region.repository.ts asks).
+  const primary = `CREATE OR REPLACE FUNCTION default_to_database_primary_region(region TEXT) RETURNS TEXT LANGUAGE sql STABLE AS $$ SELECT CASE WHEN region = ANY (enum_range(NULL::${REGION_ENUM})::TEXT[]) THEN region ELSE ${literal(regions[0]!)} END $$`;
+  return { run: [enumType, primary, ...body], skipped, regions, rewritten };
 }
 
 /** Runs the translation one statement at a time, as configure-multi-region does. */
@@ -103,4 +111,25 @@ export async function replayMultiRegion(
   const translation = translateMultiRegion(statements, database);
   for (const statement of translation.run) await session.exec(statement);
   return translation;
+}
+
+/**
+ * Makes a loaded PostgreSQL or PGlite database look multi-region to MovR: configure-multi-region's
+ * statements (as --preview prints them for `regionCity` and `primaryRegion`), replayed.
+ */
+export async function configureByReplay(
+  database: Database,
+  regionCity: string[],
+  primaryRegion: string,
+): Promise<Translation> {
+  const { rows } = await database.query<{ name: string }>("SELECT current_database() AS name");
+  const name = rows[0]!.name;
+  const statements = await runConfigureMultiRegion(
+    { database: databaseConfigFor(undefined, {}), regions: REFERENCE_REGIONS },
+    undefined,
+    { regionCity, primaryRegion, fromCluster: false, preview: true, databaseName: name },
+    () => Promise.reject(new Error("--preview must not connect")),
+    new PassThrough(),
+  );
+  return replayMultiRegion(database, statements, name);
 }
