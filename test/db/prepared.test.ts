@@ -77,15 +77,17 @@ describe.each(TARGETS)("prepared statements on $name", (target) => {
     expect(rows).toEqual([2, 3, 6]);
   });
 
-  it.runIf(target.name === "postgres")("keeps the statement on the server under its name", async () => {
-    const { query } = counted("kept", 3);
-    const names = await runTransaction(database, async (tx) => {
-      await query(tx).execute({ n: 1 });
-      const r = (await tx.execute(sql`SELECT name FROM pg_prepared_statements`)) as unknown as {
-        rows: { name: string }[];
-      };
-      return r.rows.map((row) => row.name);
+  // Only a server keeps named statements (PGlite ignores the names); defined, not skipped, elsewhere.
+  if (target.name === "postgres")
+    it("keeps the statement on the server under its name", async () => {
+      const { query } = counted("kept", 3);
+      const names = await runTransaction(database, async (tx) => {
+        await query(tx).execute({ n: 1 });
+        const r = (await tx.execute(sql`SELECT name FROM pg_prepared_statements`)) as unknown as {
+          rows: { name: string }[];
+        };
+        return r.rows.map((row) => row.name);
+      });
+      expect(names.filter((n) => n.startsWith("movr_kept_"))).toHaveLength(1);
     });
-    expect(names.filter((n) => n.startsWith("movr_kept_"))).toHaveLength(1);
-  });
 });
