@@ -105,7 +105,7 @@ th, td { border: 1px solid #d0d7de; padding: 3px 8px; text-align: right; }
 th[scope="row"], th[scope="col"]:first-child { text-align: left; }
 tr.total { font-weight: 600; }
 table.settings td { text-align: left; }
-.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(540px, 1fr)); gap: 12px 20px; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(540px, 100%), 1fr)); gap: 12px 20px; }
 .chart h3 { font-size: .9rem; font-weight: 600; margin: 4px 0; }
 .note { color: #57606a; font-size: .9rem; }
 `;
