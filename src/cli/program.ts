@@ -199,7 +199,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         const { runWorkload } = await import("./run.command.ts");
         if (o.report !== undefined) {
           // Refused before connecting, not after the run.
-          const { checkWritable } = await import("./report.command.ts");
+          const { checkWritable, sameFile } = await import("./report.command.ts");
+          if (o.histograms !== undefined && (await sameFile(o.histograms, o.report))) {
+            throw new UsageError(`--report "${o.report}" is the --histograms file; give each its own file.`);
+          }
           await checkWritable(o.report, "report");
         }
         const url = o.url ?? io.config.database.url;

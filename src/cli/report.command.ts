@@ -1,7 +1,7 @@
 // `movr report HISTOGRAMS.json... --out FILE.html` and the report of `movr run --report`: reads
 // histogram files (CockroachDB's --histograms format, with MovR's extra fields when movr wrote
 // them), draws them with src/workload/report.html.ts, and writes one self-contained HTML file.
-import { readFile, writeFile } from "node:fs/promises";
+import { open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { PROJECT_ROOT } from "../config.ts";
@@ -15,7 +15,7 @@ import {
   type RunReport,
   type RunReportBuilder,
 } from "../workload/report.model.ts";
-import { CliError } from "./errors.ts";
+import { CliError, UsageError } from "./errors.ts";
 import { writeLine, type OutStream } from "./io.ts";
 
 const errnoOf = (err: unknown) => (err as NodeJS.ErrnoException).code ?? "error";
@@ -52,12 +52,33 @@ export function withoutPassword(url: string): string {
   }
 }
 
-/** Refuses, before a run, a report path that cannot be written. */
+/**
+ * Refuses, before a run, a report path that cannot be written; an existing file is left as it
+ * is (opened for appending, nothing written) and a new one is not left behind, so a run that
+ * fails before its end costs no earlier report.
+ */
 export async function checkWritable(file: string, what: string): Promise<void> {
+  const existed = await stat(file).then(
+    () => true,
+    () => false,
+  );
   try {
-    await writeFile(file, "");
+    const handle = await open(file, "a");
+    await handle.close();
+    if (!existed) await rm(file, { force: true });
   } catch (err) {
     throw new CliError(`Cannot write the ${what} "${file}": ${errnoOf(err)}.`);
+  }
+}
+
+/** Whether two paths name one file: the same path once resolved, or the same existing file. */
+export async function sameFile(a: string, b: string): Promise<boolean> {
+  if (path.resolve(a) === path.resolve(b)) return true;
+  try {
+    const [x, y] = await Promise.all([stat(a), stat(b)]);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
   }
 }
 
@@ -103,6 +124,11 @@ function labelsOf(files: readonly string[]): string[] {
 
 /** `movr report`: one run, or several overlaid and compared with the first. */
 export async function runReport(files: readonly string[], out: string, stdout: OutStream): Promise<void> {
+  for (const file of files) {
+    if (await sameFile(file, out)) {
+      throw new UsageError(`--out "${out}" is one of the histogram files; the report would replace it.`);
+    }
+  }
   const labels = labelsOf(files);
   const runs: RunReport[] = [];
   for (const [i, file] of files.entries()) runs.push(await readRun(file, labels[i]!));

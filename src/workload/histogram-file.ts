@@ -120,6 +120,24 @@ export class HdrLayout {
     return (bucket + 1) * 2 ** this.subBucketHalfCountMagnitude + (sub - this.subBucketHalfCount);
   }
 
+  /**
+   * The length of the layout's counts array (Java HdrHistogram's countsArrayLength: buckets to
+   * cover the highest value, plus one, times half a bucket's sub-buckets).
+   */
+  get countsLength(): number {
+    let smallestUntrackable = this.subBucketCount * 2 ** this.unitMagnitude;
+    let buckets = 1;
+    while (smallestUntrackable <= this.highest) {
+      if (smallestUntrackable > INT64_MAX / 4) {
+        buckets++;
+        break;
+      }
+      smallestUntrackable *= 2;
+      buckets++;
+    }
+    return (buckets + 1) * this.subBucketHalfCount;
+  }
+
   /** The lowest value counted at `index`. */
   valueAt(index: number): number {
     let bucket = Math.floor(index / 2 ** this.subBucketHalfCountMagnitude) - 1;
@@ -196,8 +214,71 @@ function isTick(t: unknown): t is SnapshotTick {
     typeof h.LowestTrackableValue === "number" &&
     typeof h.HighestTrackableValue === "number" &&
     typeof h.SignificantFigures === "number" &&
-    Array.isArray(h.Counts) &&
-    h.Counts.every((c) => typeof c === "number" && c >= 0)
+    Array.isArray(h.Counts)
+  );
+}
+
+const isCount = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Go's int64, the type of the layout's values in HdrHistogram's Go readers. */
+const INT64_MAX = 2 ** 63;
+
+/**
+ * What is wrong with a tick's values, in a few words naming the field, or undefined. A layout
+ * is HdrHistogram's when its Go readers (codahale/hdrhistogram and HdrHistogram/hdrhistogram-go,
+ * New) would make it: 1 to 5 significant figures, a lowest value of at least 1 (Java
+ * HdrHistogram's lowestDiscernibleValue) and a highest of at least twice that; its counts are
+ * whole numbers and no more than the layout has.
+ */
+function tickProblem(tick: SnapshotTick): string | undefined {
+  const h = tick.Hist;
+  if (!Number.isInteger(h.SignificantFigures) || h.SignificantFigures < 1 || h.SignificantFigures > 5) {
+    return `Hist.SignificantFigures is ${h.SignificantFigures}; HdrHistogram takes 1 to 5`;
+  }
+  if (!Number.isSafeInteger(h.LowestTrackableValue) || h.LowestTrackableValue < 1) {
+    return `Hist.LowestTrackableValue is ${h.LowestTrackableValue}; HdrHistogram takes a whole number from 1 to 2^53`;
+  }
+  if (
+    !Number.isInteger(h.HighestTrackableValue) ||
+    h.HighestTrackableValue < 2 * h.LowestTrackableValue ||
+    h.HighestTrackableValue > INT64_MAX
+  ) {
+    return `Hist.HighestTrackableValue is ${h.HighestTrackableValue}; HdrHistogram takes a whole number of at least twice Hist.LowestTrackableValue (${h.LowestTrackableValue})`;
+  }
+  if (!h.Counts.every(isCount))
+    return "Hist.Counts holds something other than counts (whole numbers from 0 to 2^53)";
+  const length = new HdrLayout(h.LowestTrackableValue, h.HighestTrackableValue, h.SignificantFigures)
+    .countsLength;
+  if (h.Counts.length > length) {
+    return `Hist.Counts has ${h.Counts.length} counts; the layout has ${length}`;
+  }
+  if (!isCount(tick.Elapsed))
+    return `Elapsed is ${tick.Elapsed}; a duration is whole nanoseconds from 0 to 2^53`;
+  if (tick.MovR === undefined) return undefined;
+  const m: unknown = tick.MovR;
+  if (!isRecord(m)) return "MovR is not an object";
+  if (m.Errors !== undefined && !(isRecord(m.Errors) && Object.values(m.Errors).every(isCount))) {
+    return "MovR.Errors is not counts by SQLSTATE";
+  }
+  if (m.Retries !== undefined && !isCount(m.Retries)) return "MovR.Retries is not a count";
+  if (m.Settings !== undefined && !isSettings(m.Settings)) return "MovR.Settings is not a run's settings";
+  return undefined;
+}
+
+function isSettings(s: unknown): s is RunSettings {
+  if (!isRecord(s)) return false;
+  const strings = ["database", "movrVersion", "startedAt"] as const;
+  const numbers = ["concurrency", "readPercent", "durationMs", "maxRate", "seed"] as const;
+  return (
+    strings.every((k) => typeof s[k] === "string") &&
+    numbers.every((k) => typeof s[k] === "number") &&
+    typeof s.followerReads === "boolean" &&
+    Array.isArray(s.cities) &&
+    s.cities.every((c) => typeof c === "string") &&
+    isRecord(s.writeMix) &&
+    Object.values(s.writeMix).every((p) => typeof p === "number")
   );
 }
 
@@ -215,6 +296,8 @@ export function decodeHistogramFile(text: string): Map<string, SnapshotTick[]> {
     if (!isTick(tick)) {
       throw new Error(`line ${n + 1} is not a histogram tick (Name, Hist, Elapsed, Now)`);
     }
+    const problem = tickProblem(tick);
+    if (problem !== undefined) throw new Error(`line ${n + 1}: ${problem}`);
     const list = out.get(tick.Name) ?? [];
     list.push(tick);
     out.set(tick.Name, list);

@@ -121,7 +121,8 @@ class SeriesBuilder {
   readonly s: OperationSeries;
   private whole: DecodedHistogram | undefined;
   private first: HdrSnapshot | undefined;
-  private readonly errorsByState: Record<string, number> = {};
+  // Keyed by what the file says: no prototype, so "__proto__" or "constructor" is a key too.
+  private readonly errorsByState = Object.create(null) as Record<string, number>;
   /** The sum of its ticks' Elapsed. */
   elapsedNs = 0;
 
@@ -134,7 +135,7 @@ class SeriesBuilder {
       p95Ms: gap(),
       p99Ms: gap(),
       pMaxMs: gap(),
-      errors: {},
+      errors: Object.create(null) as Record<string, number[]>,
       distribution: { binMs: [], percent: [] },
       totals: totalsOf(undefined, {}, 0),
     };
@@ -275,6 +276,9 @@ export interface Comparison {
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? round(a / b, 2) : null);
+/** Latencies compare only when both runs did the operation (a run without it has no p50, not 0). */
+const latencyRatio = (a: number, b: number, aOps: number, bOps: number) =>
+  aOps > 0 && bOps > 0 ? ratio(a, b) : null;
 
 /** Each run after the first against the first: per operation (both runs have) and in total. */
 export function compareRuns(runs: readonly RunReport[]): Comparison[] {
@@ -292,8 +296,8 @@ export function compareRuns(runs: readonly RunReport[]): Comparison[] {
       rows.push({
         name,
         opsPerSec: ratio(a.opsPerSec, b.opsPerSec),
-        p50: ratio(a.p50Ms, b.p50Ms),
-        p99: ratio(a.p99Ms, b.p99Ms),
+        p50: latencyRatio(a.p50Ms, b.p50Ms, a.ops, b.ops),
+        p99: latencyRatio(a.p99Ms, b.p99Ms, a.ops, b.ops),
       });
     }
     return { baseline: first.label, run: run.label, rows };

@@ -1,7 +1,7 @@
 // Every command, given bad input, ends with one readable line and the README's exit code
 // (2 misuse, 1 failure), never SQL text or a stack trace: no command, unknown commands and
 // options, a bad environment value, an unreachable server, a database in the wrong state.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -140,12 +140,72 @@ describe("movr report: bad inputs are one line", () => {
       1,
       /^movr: Cannot write the report ".*out\.html": ENOENT\.$/m,
     );
+    // A tick another tool wrote with other types in MovR's key is one sentence, not a TypeError.
+    const odd = file(
+      "odd-settings.json",
+      `${tick.replace(/}$/, ',"MovR":{"Settings":{"database":1,"cities":"boston"}}}')}\n`,
+    );
+    await expectCli(
+      ["report", odd, "--out", out],
+      1,
+      /^movr: ".*odd-settings\.json" is not a histogram file: line 1: MovR\.Settings is not a run's settings\.$/m,
+    );
     // `movr run --report` refuses an unwritable report before it connects.
     await expectCli(
       ["run", "--url", UNREACHABLE, "--report", path.join(dir, "no-such-dir", "run.html")],
       1,
       /^movr: Cannot write the report ".*run\.html": ENOENT\.$/m,
     );
+  });
+});
+
+describe("movr report and movr run --report: the output never replaces an input", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "movr-report-same-"));
+  const tick = `${JSON.stringify({
+    Name: "readVehicles",
+    Hist: {
+      LowestTrackableValue: 1000,
+      HighestTrackableValue: 3.6e12,
+      SignificantFigures: 3,
+      Counts: [0, 1],
+    },
+    Elapsed: 1e9,
+    Now: "2026-01-01T00:00:01Z",
+  })}\n`;
+
+  it("movr report with --out one of its histogram files (by another spelling too) is misuse, and the file is kept", async () => {
+    const hist = path.join(dir, "run.json");
+    writeFileSync(hist, tick);
+    const other = path.join(dir, "other.json");
+    writeFileSync(other, tick);
+    await expectCli(
+      ["report", other, hist, "--out", hist],
+      2,
+      /^movr: --out ".*run\.json" is one of the histogram files; the report would replace it\.$/m,
+    );
+    const sameFile = path.join(dir, ".", "sub", "..", "run.json");
+    await expectCli(["report", hist, "--out", sameFile], 2, /is one of the histogram files/);
+    expect(readFileSync(hist, "utf8")).toBe(tick);
+  });
+
+  it("movr run with the same file for --histograms and --report is misuse, before it connects", async () => {
+    const file = path.join(dir, "both.out");
+    await expectCli(
+      ["run", "--url", UNREACHABLE, "--histograms", file, "--report", file],
+      2,
+      /^movr: --report ".*both\.out" is the --histograms file; give each its own file\.$/m,
+    );
+  });
+
+  it("movr run --report that fails before the run leaves an existing report as it was", async () => {
+    const report = path.join(dir, "yesterday.html");
+    writeFileSync(report, "<p>yesterday's report</p>");
+    await expectCli(["run", "--url", UNREACHABLE, "--report", report], 1, /^movr: Cannot reach the database/);
+    expect(readFileSync(report, "utf8")).toBe("<p>yesterday's report</p>");
+    // And a report path that did not exist is not left behind as an empty file.
+    const fresh = path.join(dir, "fresh.html");
+    await expectCli(["run", "--url", UNREACHABLE, "--report", fresh], 1, /^movr: Cannot reach the database/);
+    expect(existsSync(fresh)).toBe(false);
   });
 });
 

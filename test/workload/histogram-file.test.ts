@@ -80,4 +80,105 @@ describe("histogram file", () => {
     expect(() => decodeHistogramFile('{"Name":"x"}\n')).toThrow("line 1 is not a histogram tick");
     expect(() => decodeHistogramFile("\nnot json\n")).toThrow("line 2 is not JSON");
   });
+
+  // A tick written by hand or by another tool: a layout HdrHistogram cannot have, counts that are
+  // not counts, or MovR's key with other types, used to hang the report, run it out of memory,
+  // print NaN/Infinity/1e+58 ms, or stop on a TypeError. Each is refused, naming line and field.
+  const line = (over: Record<string, unknown>, hist: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      Name: "readVehicles",
+      Hist: {
+        LowestTrackableValue: HISTOGRAM_LAYOUT.lowestNs,
+        HighestTrackableValue: HISTOGRAM_LAYOUT.highestNs,
+        SignificantFigures: HISTOGRAM_LAYOUT.significantFigures,
+        Counts: [0, 3, 1],
+        ...hist,
+      },
+      Elapsed: 1e9,
+      Now: "2026-01-01T00:00:01Z",
+      ...over,
+    });
+
+  it.each([
+    ["SignificantFigures 0", {}, { SignificantFigures: 0 }, "Hist.SignificantFigures"],
+    ["SignificantFigures -3", {}, { SignificantFigures: -3 }, "Hist.SignificantFigures"],
+    ["SignificantFigures 6", {}, { SignificantFigures: 6 }, "Hist.SignificantFigures"],
+    ["SignificantFigures 2.5", {}, { SignificantFigures: 2.5 }, "Hist.SignificantFigures"],
+    ["LowestTrackableValue 0", {}, { LowestTrackableValue: 0 }, "Hist.LowestTrackableValue"],
+    ["LowestTrackableValue -1", {}, { LowestTrackableValue: -1 }, "Hist.LowestTrackableValue"],
+    ["LowestTrackableValue 1e300", {}, { LowestTrackableValue: 1e300 }, "Hist.LowestTrackableValue"],
+    ["HighestTrackableValue < 2 x lowest", {}, { HighestTrackableValue: 1500 }, "Hist.HighestTrackableValue"],
+    ["a fractional count", {}, { Counts: [0.5, 1.5] }, "Hist.Counts"],
+    ["a count past 2^53", {}, { Counts: [1e308, 1e308] }, "Hist.Counts"],
+    [
+      "more counts than the layout has",
+      {},
+      { Counts: Array.from({ length: 200_000 }, () => 1) },
+      "Hist.Counts",
+    ],
+    ["a negative Elapsed", { Elapsed: -1e9 }, {}, "Elapsed"],
+    ["an Elapsed past 2^53 ns", { Elapsed: 1e300 }, {}, "Elapsed"],
+    ["MovR null", { MovR: null }, {}, "MovR"],
+    ["MovR.Errors a string", { MovR: { Errors: "abc" } }, {}, "MovR.Errors"],
+    ["an error count not a count", { MovR: { Errors: { "40001": "lots" } } }, {}, "MovR.Errors"],
+    ["a negative error count", { MovR: { Errors: { "40001": -5 } } }, {}, "MovR.Errors"],
+    ["MovR.Retries a string", { MovR: { Retries: "7" } }, {}, "MovR.Retries"],
+    ["MovR.Settings null", { MovR: { Settings: null } }, {}, "MovR.Settings"],
+    [
+      "MovR.Settings of other types",
+      { MovR: { Settings: { database: 1, cities: "boston" } } },
+      {},
+      "MovR.Settings",
+    ],
+  ])("refuses %s, naming the line and the field", (_what, over, hist, field) => {
+    const text = `${line({})}\n${line(over, hist)}\n`;
+    let message = "";
+    try {
+      decodeHistogramFile(text);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain("line 2");
+    expect(message).toContain(field);
+  });
+
+  it("takes every layout HdrHistogram's Go readers take, and the highest value's count", () => {
+    const tick = new TickHistogram();
+    tick.record(HISTOGRAM_LAYOUT.highestNs);
+    tick.record(HISTOGRAM_LAYOUT.lowestNs);
+    const text = encodeTick({ Name: "x", Hist: tick.take(), Elapsed: 0, Now: "2026-01-01T00:00:01Z" });
+    const merged = mergeTicks(decodeHistogramFile(text).get("x")!)!;
+    expect(merged.total).toBe(2);
+    // CockroachDB's layout (100 µs to 100 s, 1 figure) and the extremes of 1 and 5 figures, each
+    // with its last count set (the counts array as long as HdrHistogram makes it).
+    for (const [lowest, highest, figures] of [
+      [100_000, 100e9, 1],
+      [1, 2, 1],
+      [1, 2 ** 62, 5],
+    ] as const) {
+      const reference = build({
+        lowestDiscernibleValue: lowest,
+        highestTrackableValue: highest,
+        numberOfSignificantValueDigits: figures,
+      });
+      const length = (reference as unknown as { countsArrayLength: number }).countsArrayLength;
+      expect(length).toBeGreaterThan(2);
+      const counts = Array.from({ length }, (_, i) => (i === length - 1 ? 1 : 0));
+      const one = JSON.stringify({
+        Name: "x",
+        Hist: {
+          LowestTrackableValue: lowest,
+          HighestTrackableValue: highest,
+          SignificantFigures: figures,
+          Counts: counts,
+        },
+        Elapsed: 1e9,
+        Now: "2026-01-01T00:00:01Z",
+      });
+      expect(
+        decodeHistogramFile(one).get("x")![0]!.Hist.Counts.length,
+        `${lowest} ${highest} ${figures}`,
+      ).toBe(length);
+    }
+  });
 });

@@ -198,6 +198,49 @@ describe("report model", () => {
     expect(run.total.totals.pMaxMs).toBe(ms(hdr.getValueAtPercentile(100)));
   });
 
+  it("SQLSTATE keys named like Object's own properties count as any other and change no prototype", () => {
+    const [first, ...rest] = runFile(2, 1, 1, false).trim().split("\n");
+    const tick = JSON.parse(first!) as SnapshotTick;
+    // Written as JSON text: "__proto__" is then an own key, as JSON.parse makes it from a file.
+    const line = JSON.stringify(tick).replace(
+      /}$/,
+      ',"MovR":{"Errors":{"__proto__":3,"constructor":1,"toString":2}}}',
+    );
+    const run = buildRunReport("odd", decodeHistogramFile([line, ...rest].join("\n")));
+    expect(Object.entries(run.total.totals.errorsByState)).toEqual([
+      ["__proto__", 3],
+      ["constructor", 1],
+      ["toString", 2],
+    ]);
+    expect(run.total.totals.errors).toBe(6);
+    const readVehicles = run.operations.find((o) => o.name === "readVehicles")!;
+    expect(Object.entries(readVehicles.errors)).toEqual([
+      ["__proto__", [3, 0]],
+      ["constructor", [1, 0]],
+      ["toString", [2, 0]],
+    ]);
+    expect(({} as Record<string, unknown>)[0]).toBeUndefined();
+  });
+
+  it("a run without operations of a kind has no latency ratio for it (not 0.00)", () => {
+    const a = buildRunReport("a.json", decodeHistogramFile(runFile(2, 1, 1, true)));
+    const none = runFile(2, 1, 1, true)
+      .trim()
+      .split("\n")
+      .map((l) => {
+        const t = JSON.parse(l) as SnapshotTick;
+        if (t.Name === "addUser") t.Hist.Counts = [];
+        return encodeTick(t);
+      })
+      .join("\n");
+    const b = buildRunReport("b.json", decodeHistogramFile(none));
+    const row = compareRuns([a, b])[0]!.rows.find((r) => r.name === "addUser")!;
+    expect(row).toEqual({ name: "addUser", opsPerSec: 0, p50: null, p99: null });
+    // And the other way round: nothing to divide by.
+    const back = compareRuns([b, a])[0]!.rows.find((r) => r.name === "addUser")!;
+    expect(back).toEqual({ name: "addUser", opsPerSec: null, p50: null, p99: null });
+  });
+
   it("refuses what is not a histogram file, naming the line", () => {
     for (const bad of ["null", "5", '"x"', "[]", '{"Name":"x","Hist":{"Counts":[]},"Elapsed":1}']) {
       expect(() => decodeHistogramFile(bad), bad).toThrow("line 1 is not a histogram tick");
