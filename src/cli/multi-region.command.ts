@@ -4,11 +4,10 @@
 import { citiesOf, parseRegionMap, type RegionMap } from "../cities/region.config.ts";
 import type { ToolConfig } from "../config.ts";
 import type { Database } from "../db/database.ts";
+import { currentDatabaseName, listClusterRegions } from "../workload/multi-region.repository.ts";
 import {
-  CURRENT_DATABASE_SQL,
   matchClusterRegions,
   multiRegionStatements,
-  SHOW_CLUSTER_REGIONS_SQL,
   type MultiRegionPlan,
 } from "../workload/multi-region.sql.ts";
 import { CliError, describeFailure, UsageError } from "./errors.ts";
@@ -80,8 +79,7 @@ async function clusterPlan(
   o: Pick<MultiRegionOptions, "primaryRegion" | "yes">,
   stdout: OutStream,
 ): Promise<{ regions: RegionMap; primaryRegion: string }> {
-  const { rows } = await database.query<{ region: string }>(SHOW_CLUSTER_REGIONS_SQL);
-  const names = rows.map((r) => r.region);
+  const names = await listClusterRegions(database);
   if (names.length === 0)
     throw new CliError(
       "SHOW REGIONS FROM CLUSTER lists no regions: start the nodes with --locality=region=...",
@@ -196,8 +194,7 @@ export async function runConfigureMultiRegion(
     // Connected: the cluster's own region names, whatever the configured map calls them.
     const planned = await clusterPlan(database, regions, o, stdout);
     regions = planned.regions;
-    const { rows } = await database.query<{ name: string }>(CURRENT_DATABASE_SQL);
-    const name = o.databaseName ?? rows[0]?.name ?? "movr";
+    const name = o.databaseName ?? (await currentDatabaseName(database));
     const plan: MultiRegionPlan = { database: name, primaryRegion: planned.primaryRegion, regions };
     const statements = multiRegionStatements(plan);
     if (o.preview) {

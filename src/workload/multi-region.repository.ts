@@ -2,7 +2,7 @@
 // Plain catalogue queries, readable by any user (SHOW REGIONS needs the admin role). PostgreSQL
 // and PGlite have no such enum, so there they always answer "not multi-region".
 import type { Database } from "../db/database.ts";
-import { CURRENT_DATABASE_SQL, REGION_ENUM } from "./multi-region.sql.ts";
+import { CURRENT_DATABASE_SQL, REGION_ENUM, SHOW_CLUSTER_REGIONS_SQL } from "./multi-region.sql.ts";
 
 export interface DatabaseRegions {
   /** The database's regions, as its region enum lists them. */
@@ -53,4 +53,10 @@ export async function findDatabaseRegions(database: Database): Promise<DatabaseR
 export async function currentDatabaseName(database: Database): Promise<string> {
   const { rows } = await database.query<{ name: string }>(CURRENT_DATABASE_SQL);
   return rows[0]?.name ?? "movr";
+}
+
+/** The cluster's regions as its nodes' --locality names them (SHOW REGIONS FROM CLUSTER; CockroachDB only). */
+export async function listClusterRegions(database: Database): Promise<string[]> {
+  const { rows } = await database.query<{ region: string }>(SHOW_CLUSTER_REGIONS_SQL);
+  return rows.map((r) => r.region);
 }

@@ -260,6 +260,9 @@ function calls(m: Record<string, Repo>): Record<string, Call> {
       f("workload/multi-region.repository", "findPrimaryRegion")(d),
     "workload/multi-region.repository findDatabaseRegions": (d) =>
       f("workload/multi-region.repository", "findDatabaseRegions")(d),
+    // CockroachDB only: PGlite refuses it, after the recording client has seen it.
+    "workload/multi-region.repository listClusterRegions": (d) =>
+      f("workload/multi-region.repository", "listClusterRegions")(d),
     "workload/multi-region.repository currentDatabaseName": (d) =>
       f("workload/multi-region.repository", "currentDatabaseName")(d),
     "cli/shell/catalog.repository showTables": async (d) =>
