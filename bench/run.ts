@@ -9,6 +9,7 @@ import { PROJECT_ROOT } from "../src/config.ts";
 import { runCliBench } from "./cli.bench.ts";
 import { adminUrlFromEnv, serverVersion } from "./databases.ts";
 import { runHttpBench } from "./http.bench.ts";
+import { runStartBench } from "./start.bench.ts";
 import { fmt, fmtSpread, pairsFromEnv, type Comparison, type Measurement } from "./paired.ts";
 import { runWorkloadBench } from "./workload.bench.ts";
 
@@ -65,6 +66,8 @@ async function main(): Promise<void> {
     runWorkloadBench,
   );
   const cli = await section("command line start", runCliBench);
+  // Not a paired comparison: first start, restart and memory against issue 8's absolute goals.
+  await section("server start-up and memory (start.bench.ts)", () => runStartBench());
 
   const row = (c: Comparison | undefined) =>
     c
