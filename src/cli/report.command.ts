@@ -1,19 +1,20 @@
 // `movr report HISTOGRAMS.json... --out FILE.html` and the report of `movr run --report`: reads
 // histogram files (CockroachDB's --histograms format, with MovR's extra fields when movr wrote
 // them), draws them with src/workload/report.html.ts, and writes one self-contained HTML file.
+import { createReadStream } from "node:fs";
 import { open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { PROJECT_ROOT } from "../config.ts";
-import { decodeHistogramFile } from "../workload/histogram-file.ts";
+import { histogramMoments } from "../workload/histogram-file.ts";
 import { renderReportHtml, type ChartLibrary } from "../workload/report.html.ts";
 import {
-  buildRunReport,
   compareRuns,
   comparisonLines,
+  RunReportBuilder,
   type Comparison,
   type RunReport,
-  type RunReportBuilder,
 } from "../workload/report.model.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { writeLine, type OutStream } from "./io.ts";
@@ -102,16 +103,19 @@ export async function writeRunReport(file: string, label: string, builder: RunRe
   await writeReport(file, [builder.build(label)]);
 }
 
+/** Whether an error is the file system's (it names an errno code) rather than the file's content. */
+const isFileError = (err: unknown) => /^E[A-Z]+$/.test((err as NodeJS.ErrnoException).code ?? "");
+
+/** A histogram file's report, read a line at a time: a long run's file is larger than a string can be. */
 async function readRun(file: string, label: string): Promise<RunReport> {
-  let text: string;
+  const builder = new RunReportBuilder();
   try {
-    text = await readFile(file, "utf8");
+    const input = createReadStream(file, { encoding: "utf8" });
+    const lines = createInterface({ input, crlfDelay: Infinity });
+    for await (const moment of histogramMoments(lines)) builder.add(moment);
+    return builder.build(label);
   } catch (err) {
-    throw new CliError(`Cannot read the histogram file "${file}": ${errnoOf(err)}.`);
-  }
-  try {
-    return buildRunReport(label, decodeHistogramFile(text));
-  } catch (err) {
+    if (isFileError(err)) throw new CliError(`Cannot read the histogram file "${file}": ${errnoOf(err)}.`);
     throw new CliError(`"${file}" is not a histogram file: ${(err as Error).message}.`);
   }
 }

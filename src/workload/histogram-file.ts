@@ -282,27 +282,65 @@ function isSettings(s: unknown): s is RunSettings {
   );
 }
 
+/** One line of a histogram file (1-based `lineNo`): its tick, or undefined for a blank line. */
+export function decodeTickLine(line: string, lineNo: number): SnapshotTick | undefined {
+  if (line.trim() === "") return undefined;
+  let tick: SnapshotTick;
+  try {
+    tick = JSON.parse(line) as SnapshotTick;
+  } catch {
+    throw new Error(`line ${lineNo} is not JSON`);
+  }
+  if (!isTick(tick)) {
+    throw new Error(`line ${lineNo} is not a histogram tick (Name, Hist, Elapsed, Now)`);
+  }
+  const problem = tickProblem(tick);
+  if (problem !== undefined) throw new Error(`line ${lineNo}: ${problem}`);
+  return tick;
+}
+
 /** The ticks of a histogram file by operation name, in file order (CockroachDB's DecodeSnapshots). */
 export function decodeHistogramFile(text: string): Map<string, SnapshotTick[]> {
   const out = new Map<string, SnapshotTick[]>();
   text.split("\n").forEach((line, n) => {
-    if (line.trim() === "") return;
-    let tick: SnapshotTick;
-    try {
-      tick = JSON.parse(line) as SnapshotTick;
-    } catch {
-      throw new Error(`line ${n + 1} is not JSON`);
-    }
-    if (!isTick(tick)) {
-      throw new Error(`line ${n + 1} is not a histogram tick (Name, Hist, Elapsed, Now)`);
-    }
-    const problem = tickProblem(tick);
-    if (problem !== undefined) throw new Error(`line ${n + 1}: ${problem}`);
+    const tick = decodeTickLine(line, n + 1);
+    if (!tick) return;
     const list = out.get(tick.Name) ?? [];
     list.push(tick);
     out.set(tick.Name, list);
   });
   return out;
+}
+
+/**
+ * The moments of a histogram file read a line at a time (a long run's file is larger than a
+ * string can be): the ticks of one moment are consecutive lines with the same Now, as
+ * CockroachDB's Registry.Tick and `movr run` write them, and moments go forward in time.
+ */
+export async function* histogramMoments(lines: AsyncIterable<string>): AsyncGenerator<SnapshotTick[]> {
+  let moment: SnapshotTick[] = [];
+  let lastMs = -Infinity;
+  let lineNo = 0;
+  for await (const line of lines) {
+    lineNo++;
+    const tick = decodeTickLine(line, lineNo);
+    if (!tick) continue;
+    if (moment.length > 0 && tick.Now !== moment[0]!.Now) {
+      yield moment;
+      moment = [];
+    }
+    if (moment.length === 0) {
+      const ms = Date.parse(tick.Now);
+      if (ms <= lastMs) {
+        throw new Error(
+          `line ${lineNo}: Now ${tick.Now} is not after the ticks before it (a file's ticks go forward in time)`,
+        );
+      }
+      lastMs = ms;
+    }
+    moment.push(tick);
+  }
+  if (moment.length > 0) yield moment;
 }
 
 /** Counts merged over ticks of one layout, with what HdrHistogram reports of them. */

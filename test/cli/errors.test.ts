@@ -1,7 +1,16 @@
 // Every command, given bad input, ends with one readable line and the README's exit code
 // (2 misuse, 1 failure), never SQL text or a stack trace: no command, unknown commands and
 // options, a bad environment value, an unreachable server, a database in the wrong state.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -206,6 +215,48 @@ describe("movr report and movr run --report: the output never replaces an input"
     const fresh = path.join(dir, "fresh.html");
     await expectCli(["run", "--url", UNREACHABLE, "--report", fresh], 1, /^movr: Cannot reach the database/);
     expect(existsSync(fresh)).toBe(false);
+  });
+});
+
+describe("movr report on a long run's file", () => {
+  it("reads a file longer than a JavaScript string can be (V8: 2^29 characters), a line at a time", async () => {
+    // `movr run --histograms` writes about 100 kB a second (8 operations, 3 significant figures),
+    // so a run of about 90 minutes makes a file over 512 MiB, which a whole-file read refused
+    // ("Cannot read the histogram file ...: error"). Here: two seconds of ticks, then blank
+    // lines up to that size (blank lines are skipped, as CockroachDB's reader does).
+    const dir = mkdtempSync(path.join(tmpdir(), "movr-report-long-"));
+    const hist = path.join(dir, "long.json");
+    const tick = (s: number) =>
+      JSON.stringify({
+        Name: "readVehicles",
+        Hist: {
+          LowestTrackableValue: 1000,
+          HighestTrackableValue: 3.6e12,
+          SignificantFigures: 3,
+          Counts: [0, 5],
+        },
+        Elapsed: 1e9,
+        Now: `2026-01-01T00:00:0${s}Z`,
+      });
+    const fd = openSync(hist, "w");
+    try {
+      writeSync(fd, `${tick(1)}\n`);
+      const blank = Buffer.alloc(64 * 1024 * 1024, " ");
+      for (let i = 0; i < blank.length; i += 64) blank[i] = 0x0a;
+      for (let written = 0; written <= 2 ** 29; written += blank.length) writeSync(fd, blank);
+      writeSync(fd, `\n${tick(2)}\n`);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      const io = testIo();
+      const code = await runCli(["report", hist, "--out", path.join(dir, "long.html")], io);
+      expect(io.stderr.text).toBe("");
+      expect(code).toBe(0);
+      expect(readFileSync(path.join(dir, "long.html"), "utf8")).toContain('data-key="ops">10<');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import {
   decodeHistogramFile,
   encodeTick,
   HISTOGRAM_LAYOUT,
+  histogramMoments,
   mergeTicks,
   TickHistogram,
 } from "../../src/workload/histogram-file.ts";
@@ -140,6 +141,24 @@ describe("histogram file", () => {
     }
     expect(message).toContain("line 2");
     expect(message).toContain(field);
+  });
+
+  it("read a line at a time: a moment is the consecutive ticks of one Now, and time goes forward", async () => {
+    const at = (s: number, name: string) => line({ Name: name, Now: `2026-01-01T00:00:0${s}Z` });
+    async function* lines(text: string) {
+      for (const l of text.split("\n")) yield l;
+    }
+    const moments: string[][] = [];
+    for await (const m of histogramMoments(
+      lines([at(1, "a"), at(1, "b"), "", at(2, "a"), at(3, "b")].join("\n")),
+    )) {
+      moments.push(m.map((t) => `${t.Now.slice(17, 19)} ${t.Name}`));
+    }
+    expect(moments).toEqual([["01 a", "01 b"], ["02 a"], ["03 b"]]);
+    const back = [at(2, "a"), at(1, "b")].join("\n");
+    await expect(async () => {
+      for await (const _ of histogramMoments(lines(back))) void _;
+    }).rejects.toThrow("line 2: Now 2026-01-01T00:00:01Z is not after the ticks before it");
   });
 
   it("takes every layout HdrHistogram's Go readers take, and the highest value's count", () => {
