@@ -20,6 +20,7 @@ import {
 } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import v8 from "node:v8";
 import { PGlite, type PGliteOptions } from "@electric-sql/pglite";
 import { PROJECT_ROOT } from "../config.ts";
 
@@ -37,8 +38,22 @@ export const PGLITE_SETTINGS: Record<string, string> = {
   maintenance_work_mem: "16MB",
 };
 
+/**
+ * V8 compiles PGlite's 9 MB of WebAssembly with its baseline compiler (Liftoff) only. By default
+ * it also recompiles the module with its optimizing compiler (TurboFan) in the background: on
+ * two cores that competed with start-up for seconds, and the second copy of the machine code was
+ * ~80 MB of RSS for the life of the process. Set before PGlite compiles its module (V8 reads the
+ * flag at compile time); it concerns WebAssembly only, and PGlite is the only WebAssembly here.
+ */
+export const WASM_FLAGS = "--liftoff-only";
+let wasmFlagsSet = false;
+
 /** PGlite.create's options: PGlite's start parameters plus PGLITE_SETTINGS. */
 export function pgliteOptions(): PGliteOptions {
+  if (!wasmFlagsSet) {
+    v8.setFlagsFromString(WASM_FLAGS);
+    wasmFlagsSet = true;
+  }
   const startParams = [...PGlite.defaultStartParams];
   for (const [name, value] of Object.entries(PGLITE_SETTINGS)) startParams.push("-c", `${name}=${value}`);
   return { startParams };
