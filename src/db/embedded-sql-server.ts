@@ -68,6 +68,49 @@ function frontend(type: string, body: string): Uint8Array {
 
 const SYNC = frontend("S", "");
 const ROLLBACK = frontend("Q", "ROLLBACK\0");
+/** Close of a prepared statement (no error when there is none). */
+const closeStatement = (name: string) => frontend("C", `S${name}\0`);
+
+const PARSE = 0x50; // 'P'
+const BIND = 0x42; // 'B'
+const DESCRIBE = 0x44; // 'D'
+const CLOSE = 0x43; // 'C'
+const STATEMENT = 0x53; // 'S', in Describe and Close
+
+/** Where a frontend message's prepared-statement name starts, or -1 when it names none. */
+function statementNameAt(message: Buffer): number {
+  switch (message[0]) {
+    case PARSE:
+      return 5;
+    case BIND:
+      return message.indexOf(0, 5) + 1; // after the portal's name (0: malformed)
+    case DESCRIBE:
+    case CLOSE:
+      return message[5] === STATEMENT ? 6 : -1;
+    default:
+      return -1;
+  }
+}
+
+/**
+ * The message with its statement name under `prefix`, and that name; unchanged when it names no
+ * statement or the unnamed one (which lives only until the client's Sync, while it holds the
+ * session). PGlite has one session, so without this every client shares one namespace of
+ * prepared statements: two connections preparing the same name (pg's `name`, JDBC's S_1, two
+ * connections of `movr run`) fail with 42P05.
+ */
+function withStatementPrefix(message: Buffer, prefix: Buffer): { message: Buffer; name?: string } {
+  const at = statementNameAt(message);
+  if (at <= 0) return { message };
+  const end = message.indexOf(0, at);
+  if (end <= at) return { message };
+  const out = Buffer.concat([message.subarray(0, at), prefix, message.subarray(at)]);
+  out.writeInt32BE(out.length - 1, 1);
+  return { message: out, name: `${prefix.toString("utf8")}${message.toString("utf8", at, end)}` };
+}
+
+/** Numbers the connections: each one's statement names get a prefix of their own. */
+let connectionCount = 0;
 
 /** Follows backend message boundaries across chunks; remembers the last ReadyForQuery status. */
 class ReadyScanner {
@@ -108,6 +151,10 @@ class Connection {
   #chain: Promise<void> = Promise.resolve();
   #scanner = new ReadyScanner();
   #idleTimer: NodeJS.Timeout | undefined;
+  /** "m<n>_": prefixes never start one another (no "_" in n), nor MovR's own "movr_" names. */
+  readonly #prefix = Buffer.from(`m${(++connectionCount).toString(36)}_`);
+  /** The statements it prepared (prefixed), closed when it goes. */
+  readonly #statements = new Set<string>();
   #finish!: () => void;
   /** Resolves once the client is gone and the session given back. */
   readonly finished = new Promise<void>((resolve) => (this.#finish = resolve));
@@ -177,7 +224,10 @@ class Connection {
         this.socket.end();
         return;
       }
-      await this.#execute(message);
+      const own = withStatementPrefix(message, this.#prefix);
+      if (own.name !== undefined && message[0] === PARSE) this.#statements.add(own.name);
+      if (own.name !== undefined && message[0] === CLOSE) this.#statements.delete(own.name);
+      await this.#execute(own.message);
     }
     if (this.#release && this.idleTimeoutMs > 0 && !this.#closed) {
       this.#armIdleTimer();
@@ -221,16 +271,23 @@ class Connection {
     }
   }
 
-  /** The client went away: end what it left open (a batch without Sync, a transaction). */
+  /**
+   * The client went away: end what it left open (a batch without Sync, a transaction) and close
+   * the statements it prepared (they would outlive it in PGlite's one session).
+   */
   async #cleanUp(): Promise<void> {
     clearTimeout(this.#idleTimer);
-    const release = this.#release;
+    const statements = [...this.#statements];
+    this.#statements.clear();
+    const release = this.#release ?? (statements.length > 0 ? await this.gate.acquire() : undefined);
     if (!release) return;
     this.#release = undefined;
     try {
       await this.pglite.runExclusive(async () => {
         await this.pglite.execProtocolRaw(SYNC);
         if (this.pglite.isInTransaction()) await this.pglite.execProtocolRaw(ROLLBACK);
+        for (const name of statements) await this.pglite.execProtocolRaw(closeStatement(name));
+        if (statements.length > 0) await this.pglite.execProtocolRaw(SYNC);
       });
     } finally {
       release();

@@ -114,6 +114,35 @@ describe("the embedded SQL port", () => {
     expect(await ids("mixed")).toEqual(committed.sort((a, b) => a - b));
   });
 
+  it("keeps each client's named statements its own: the same name on two clients, and again after a reconnect", async () => {
+    // PGlite has one session, so prepared statements were shared by every wire client: `movr run`
+    // on the port of `npm start` stopped at once on 42P05 "prepared statement
+    // movr_vehicles_000_... already exists" (two of its connections prepare the same name, and a
+    // finished run's names stayed behind), as any driver naming its statements (pg's `name`,
+    // JDBC's S_1...) did on a second connection.
+    const named = (c: pg.Client, name: string, id: number) =>
+      c.query({ name, text: "SELECT id FROM t WHERE id = $1", values: [id] });
+    for (let round = 0; round < 2; round++) {
+      const [a, b] = [await client(), await client()];
+      try {
+        await Promise.all([
+          named(a, "s1", 2),
+          named(b, "s1", 11),
+          named(a, "movr_x", 2),
+          named(b, "movr_x", 11),
+        ]);
+        expect((await named(a, "s1", 2)).rows).toEqual([{ id: 2 }]);
+        expect((await named(b, "s1", 11)).rows).toEqual([{ id: 11 }]);
+      } finally {
+        await Promise.all([a.end(), b.end()]);
+      }
+    }
+    // The clients' statements went with them.
+    await expect
+      .poll(async () => (await database.query("SELECT name FROM pg_prepared_statements")).rows)
+      .toEqual([]);
+  });
+
   it("rolls back what a client left open when it disconnects, and lets the others go on", async () => {
     const c = await client();
     await c.query("BEGIN");
