@@ -14,6 +14,9 @@ const logDir = mkdtempSync(path.join(tmpdir(), "movr-modules-"));
 afterAll(() => rmSync(logDir, { recursive: true, force: true }));
 let runs = 0;
 
+/** A valid server configuration whose database cannot be reached (nothing listens on port 1). */
+const SERVER_ENV = { DATABASE_URL: "postgresql://127.0.0.1:1/none", SESSION_SECRET: "s".repeat(40) };
+
 const HEAVY = ["@electric-sql/pglite", "@electric-sql/pglite-socket", "drizzle-orm", "fastify", "pg", "eta"];
 
 /** Runs bin/movr.js with a loader hook that logs every module it imports; returns the package names. */
@@ -94,14 +97,19 @@ describe("commands load only what they use", () => {
 
   it("the server on a PostgreSQL URL never loads PGlite (its WebAssembly is ~300 MB of RSS)", async () => {
     // Nothing listens on port 1: the server loads its web and database code, then fails to connect.
-    const { packages, code } = await modulesLoadedBy(
-      [],
-      { DATABASE_URL: "postgresql://127.0.0.1:1/none" },
-      MAIN_JS,
-    );
+    const { packages, code } = await modulesLoadedBy([], { ...SERVER_ENV, WEB_CONCURRENCY: "1" }, MAIN_JS);
     expect(code).toBe(1);
     expect(packages).toContain("fastify");
     expect(packages).toContain("pg");
     expect(packages).not.toContain("@electric-sql/pglite");
+  });
+
+  it("the primary of a cluster (WEB_CONCURRENCY > 1) migrates and supervises without the web server", async () => {
+    const { packages, code } = await modulesLoadedBy([], { ...SERVER_ENV, WEB_CONCURRENCY: "2" }, MAIN_JS);
+    expect(code).toBe(1);
+    // It got as far as connecting: the database driver is loaded.
+    expect(packages).toContain("pg");
+    for (const name of ["fastify", "eta", "@fastify/swagger", "@electric-sql/pglite"])
+      expect(packages, name).not.toContain(name);
   });
 });
