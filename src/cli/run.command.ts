@@ -19,7 +19,7 @@ import {
 } from "../workload/workload.ts";
 import { describeFailure, CliError } from "./errors.ts";
 import { writeLine, type OutStream } from "./io.ts";
-import { movrVersion, withoutPassword, writeRunReport } from "./report.command.ts";
+import { checkWritable, movrVersion, withoutPassword, writeRunReport } from "./report.command.ts";
 import { RunReporter, type DisplayFormat, type RunSummary } from "./run.report.ts";
 
 export interface RunCommandOptions extends WorkloadOptions {
@@ -61,16 +61,19 @@ async function preflight(ctx: MovrContext, o: RunCommandOptions): Promise<void> 
 
 export async function runWorkload(ctx: MovrContext, o: RunCommandOptions, io: RunIo): Promise<RunSummary> {
   const database = ctx.database;
-  const histograms = o.histogramsFile ? await openHistogramFile(o.histogramsFile) : undefined;
+  // Checked first, opened (emptied) only once the run can start: a run refused by preflight
+  // leaves the histograms of an earlier run as they were.
+  if (o.histogramsFile) await checkWritable(o.histogramsFile, "histogram file");
   const stats = new WorkloadStats(OPERATIONS);
   const unwatch = watchIdleConnections(database, () => {
     stats.idleConnectionsLost++;
   });
+  let histograms: WriteStream | undefined;
   try {
     await preflight(ctx, o);
+    histograms = o.histogramsFile ? await openHistogramFile(o.histogramsFile) : undefined;
   } catch (err) {
     unwatch();
-    histograms?.destroy();
     throw err;
   }
   const before = { ...database.stats };

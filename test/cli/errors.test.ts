@@ -211,6 +211,16 @@ describe("movr report and movr run --report: the output never replaces an input"
     writeFileSync(report, "<p>yesterday's report</p>");
     await expectCli(["run", "--url", UNREACHABLE, "--report", report], 1, /^movr: Cannot reach the database/);
     expect(readFileSync(report, "utf8")).toBe("<p>yesterday's report</p>");
+    // Nor the histogram file of an earlier run, when this one cannot start (no movr tables).
+    const hist = path.join(dir, "yesterday.json");
+    writeFileSync(hist, tick);
+    await expectCli(
+      ["run", "--url", "memory://", "--histograms", hist, "--report", report],
+      1,
+      /^movr: The movr tables are missing/,
+    );
+    expect(readFileSync(hist, "utf8")).toBe(tick);
+    expect(readFileSync(report, "utf8")).toBe("<p>yesterday's report</p>");
     // And a report path that did not exist is not left behind as an empty file.
     const fresh = path.join(dir, "fresh.html");
     await expectCli(["run", "--url", UNREACHABLE, "--report", fresh], 1, /^movr: Cannot reach the database/);
