@@ -257,14 +257,23 @@ class Connection {
   async #execute(message: Buffer): Promise<void> {
     this.#release ??= await this.gate.acquire();
     if (this.#closed) return; // cleanUp (queued behind us) resets and releases
-    await this.pglite.runExclusive(() =>
-      this.pglite.execProtocolRawStream(new Uint8Array(message), {
-        onRawData: (data) => {
-          this.#scanner.feed(data);
-          this.#write(data);
-        },
-      }),
-    );
+    // PGlite keeps the last onRawData as its output hook after the call (until another stream
+    // call replaces it): later output of execProtocolRaw, or of anyone else, would reach this
+    // client out of turn. Only what answers this message is passed on.
+    let answering = true;
+    try {
+      await this.pglite.runExclusive(() =>
+        this.pglite.execProtocolRawStream(new Uint8Array(message), {
+          onRawData: (data) => {
+            if (!answering) return;
+            this.#scanner.feed(data);
+            this.#write(data);
+          },
+        }),
+      );
+    } finally {
+      answering = false;
+    }
     if (this.#scanner.lastReady === IDLE) {
       this.#release();
       this.#release = undefined;
@@ -283,11 +292,15 @@ class Connection {
     if (!release) return;
     this.#release = undefined;
     try {
+      // Streamed to nowhere: execProtocolRaw would send the replies through PGlite's output
+      // hook, which still points at the last client served (see #execute).
+      const run = (message: Uint8Array) =>
+        this.pglite.execProtocolRawStream(message, { onRawData: () => undefined });
       await this.pglite.runExclusive(async () => {
-        await this.pglite.execProtocolRaw(SYNC);
-        if (this.pglite.isInTransaction()) await this.pglite.execProtocolRaw(ROLLBACK);
-        for (const name of statements) await this.pglite.execProtocolRaw(closeStatement(name));
-        if (statements.length > 0) await this.pglite.execProtocolRaw(SYNC);
+        await run(SYNC);
+        if (this.pglite.isInTransaction()) await run(ROLLBACK);
+        for (const name of statements) await run(closeStatement(name));
+        if (statements.length > 0) await run(SYNC);
       });
     } finally {
       release();

@@ -165,3 +165,99 @@ describe("the embedded SQL port", () => {
     expect(await ids("app")).toEqual([2, 31]);
   });
 });
+
+describe("the embedded SQL port under concurrent load", () => {
+  it("answers every query of every pooled client with its own reply while the process runs transactions", async () => {
+    // `movr run` on the port of `npm start` broke mid-run: an INSERT ... RETURNING answered with no
+    // row, pg clients got "unexpected rowDescription/parseComplete", connections were lost.
+    const port = await database.serveSql!({ host: "127.0.0.1", port: 0 });
+    await database.exec("CREATE TABLE load (id SERIAL PRIMARY KEY, who TEXT NOT NULL, n INT NOT NULL)");
+    const pool = new pg.Pool({ connectionString: port.url, max: 4 });
+    pool.on("error", (err) => problems.push(`idle client: ${err.message}`));
+    const problems: string[] = [];
+    const check = (what: string, ok: boolean) => {
+      if (!ok) problems.push(what);
+    };
+    const until = Date.now() + 3000;
+    try {
+      const worker = async (w: number) => {
+        for (let i = 0; Date.now() < until; i++) {
+          const tag = `w${w}-${i}`;
+          const echo = await pool.query<{ v: string }>("SELECT $1::text AS v", [tag]);
+          check(`echo ${tag}`, echo.rows[0]?.v === tag);
+          const named = await pool.query<{ v: string; k: number }>({
+            name: "echo_named",
+            text: "SELECT $1::text AS v, $2::int AS k",
+            values: [tag, i],
+          });
+          check(`named ${tag}`, named.rows[0]?.v === tag && named.rows[0]?.k === i);
+          if (i % 2 === w % 2) {
+            // A client that comes and goes with a statement of its own: closing it on disconnect
+            // must not answer anyone else (PGlite wrote that to the last client served).
+            const once = new pg.Client({ connectionString: port.url });
+            once.on("error", () => undefined);
+            await once.connect();
+            const mine = await once.query<{ v: string }>({
+              name: "once",
+              text: "SELECT $1::text AS v",
+              values: [tag],
+            });
+            check(`once ${tag}`, mine.rows[0]?.v === tag);
+            await once.end();
+          }
+          const c = await pool.connect();
+          const onError = (err: Error) => problems.push(`client: ${err.message}`);
+          c.on("error", onError);
+          try {
+            await c.query("BEGIN");
+            const ins = await c.query<{ id: number; who: string }>(
+              "INSERT INTO load (who, n) VALUES ($1, $2) RETURNING id, who",
+              [tag, i],
+            );
+            check(`insert ${tag}`, ins.rows.length === 1 && ins.rows[0]?.who === tag);
+            if (i % 3 === 0) {
+              const failed = await c.query("SELECT 1 / $1::int", [0]).catch((err: Error) => err);
+              check(`error ${tag}`, failed instanceof Error && /division by zero/.test(failed.message));
+              await c.query("ROLLBACK");
+            } else {
+              await c.query("COMMIT");
+            }
+            // An error mid-batch outside a transaction: the connection goes on in step.
+            const bad = await c.query("SELECT nope FROM load WHERE who = $1", [tag]).catch((e: Error) => e);
+            check(`bad ${tag}`, bad instanceof Error);
+            const after = await c.query<{ v: string }>({
+              name: "after",
+              text: "SELECT $1::text AS v",
+              values: [tag],
+            });
+            check(`after ${tag}`, after.rows[0]?.v === tag);
+          } finally {
+            c.off("error", onError);
+            c.release();
+          }
+        }
+      };
+      const own = async () => {
+        for (let i = 0; Date.now() < until; i++) {
+          const tag = `own-${i}`;
+          const rows = await database.transaction(
+            async (tx) =>
+              (await tx.execute(
+                `INSERT INTO load (who, n) VALUES ('${tag}', ${i}) RETURNING who` as never,
+              )) as unknown as { rows: { who: string }[] },
+            { readOnly: false },
+          );
+          check(`own insert ${tag}`, rows.rows[0]?.who === tag);
+          const q = await database.query<{ v: string }>("SELECT $1::text AS v", [tag]);
+          check(`own echo ${tag}`, q.rows[0]?.v === tag);
+        }
+      };
+      const results = await Promise.allSettled([0, 1, 2, 3, 4, 5].map(worker).concat([own(), own()]));
+      for (const r of results) if (r.status === "rejected") problems.push(String(r.reason));
+    } finally {
+      await pool.end();
+      await port.stop();
+    }
+    expect(problems).toEqual([]);
+  }, 30_000);
+});
