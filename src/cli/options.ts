@@ -13,6 +13,8 @@ import { UsageError } from "./errors.ts";
 export function textArg(flag: string, options: { multiline?: boolean } = {}) {
   return (value: string): string => {
     if (!isText(value, options)) throw new UsageError(`${flag} ${TEXT_PROBLEM}.`);
+    // An empty file name, URL or city is a slip (an unset shell variable), never a choice.
+    if (value.trim() === "") throw new UsageError(`${flag} needs a value, not empty text.`);
     return value;
   };
 }

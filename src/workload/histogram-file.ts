@@ -284,6 +284,8 @@ function isSettings(s: unknown): s is RunSettings {
 
 /** One line of a histogram file (1-based `lineNo`): its tick, or undefined for a blank line. */
 export function decodeTickLine(line: string, lineNo: number): SnapshotTick | undefined {
+  // A byte-order mark, as some Windows editors and tools write, is not part of the first tick.
+  if (lineNo === 1 && line.startsWith("\uFEFF")) line = line.slice(1);
   if (line.trim() === "") return undefined;
   let tick: SnapshotTick;
   try {

@@ -23,6 +23,10 @@ const FLAGS: { args: (bad: string) => string[]; flag: string }[] = [
   { args: (b) => ["demo", "--host", `127.0.0.1${b}`], flag: "--host" },
   { args: (b) => ["demo", "--city", `bos${b}ton`], flag: "--city" },
   { args: (b) => ["sql", "--url", "memory://", "-e", `select '${b}'`], flag: "--execute" },
+  { args: (b) => ["run", "--url", "memory://", "--histograms", `h${b}.json`], flag: "--histograms" },
+  { args: (b) => ["run", "--url", "memory://", "--report", `r${b}.html`], flag: "--report" },
+  { args: (b) => ["report", "h.json", "--out", `r${b}.html`], flag: "--out" },
+  { args: (b) => ["report", `h${b}.json`, "--out", "r.html"], flag: "<histograms>" },
 ];
 
 describe("text flags", () => {
@@ -36,6 +40,23 @@ describe("text flags", () => {
       expect(lines[0]).toContain(flag);
       expect(lines[0]).toContain("control characters");
       expect(lines[0]).not.toMatch(/[\p{Cc}\p{Cs}]/u);
+      expect(io.stdout.text).toBe("");
+    },
+  );
+
+  // The same flags with nothing in them (an unset shell variable: --out "$OUT").
+  it.each(FLAGS.flatMap((f) => ["", "  "].map((blank) => ({ ...f, blank }))))(
+    "$flag empty ($blank): exit 2, one line naming the flag",
+    async ({ args, flag, blank }) => {
+      const io = testIo();
+      // The flag's value is replaced by blank text (whatever surrounded the bad character).
+      const argv = args("\u0000");
+      const at = argv.findIndex((a) => a.includes("\u0000"));
+      argv[at] = blank;
+      expect(await runCli(argv, io)).toBe(2);
+      const lines = io.stderr.text.split("\n").filter((l) => l !== "");
+      expect(lines, io.stderr.text).toHaveLength(1);
+      expect(lines[0]).toContain(flag);
       expect(io.stdout.text).toBe("");
     },
   );

@@ -100,6 +100,11 @@ describe("histogram file", () => {
       ...over,
     });
 
+  it("reads a file that starts with a UTF-8 byte-order mark", () => {
+    const ticks = decodeHistogramFile(`\uFEFF${line({})}\n`);
+    expect([...ticks.keys()]).toEqual(["readVehicles"]);
+  });
+
   it.each([
     ["SignificantFigures 0", {}, { SignificantFigures: 0 }, "Hist.SignificantFigures"],
     ["SignificantFigures -3", {}, { SignificantFigures: -3 }, "Hist.SignificantFigures"],
