@@ -1,11 +1,12 @@
-// Response headers that protect browsers, set by @fastify/helmet (see docs/decisions/013-security-headers.md):
+// Response headers that protect browsers, from helmet (see docs/decisions/013-security-headers.md):
 // a Content-Security-Policy that lets the pages and Swagger UI load only our own scripts and
 // styles, no framing by anyone (frame-ancestors 'none', X-Frame-Options: DENY), nosniff, and
 // `Cache-Control: no-store` on API answers and on anything answered to a logged-in caller.
 // Also the answer to requests Node rejects before Fastify sees them (header too large, malformed
 // request line): the contract's error shape instead of Fastify's default body.
-import helmet, { type FastifyHelmetOptions } from "@fastify/helmet";
 import type { FastifyInstance } from "fastify";
+import helmet, { type HelmetOptions } from "helmet";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { AppConfig } from "../config.ts";
 
@@ -50,9 +51,8 @@ export function docsContentSecurityPolicy(): string {
   ].join("; ");
 }
 
-export function helmetOptions(config: Pick<AppConfig, "csp" | "cookieSecure">): FastifyHelmetOptions {
+export function helmetOptions(config: Pick<AppConfig, "csp" | "cookieSecure">): HelmetOptions {
   return {
-    global: true,
     // Only our own directives: helmet's defaults include upgrade-insecure-requests, which breaks
     // pages served over plain HTTP (localhost, behind a TLS-terminating proxy).
     contentSecurityPolicy: { useDefaults: false, directives: contentSecurityPolicy(config) },
@@ -63,12 +63,37 @@ export function helmetOptions(config: Pick<AppConfig, "csp" | "cookieSecure">): 
   };
 }
 
-/** Registers helmet and the no-store rule; call before any route. */
+/**
+ * The headers helmet sets with these options, worked out once: they depend on nothing in the
+ * request, so building helmet's middleware (and parsing the CSP) per request, as @fastify/helmet
+ * does, is wasted work on every answer.
+ */
+export function securityHeaderValues(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader(name: string, value: string | number) {
+      headers[name.toLowerCase()] = String(value);
+    },
+    removeHeader(name: string) {
+      delete headers[name.toLowerCase()];
+    },
+  };
+  helmet(options)({} as IncomingMessage, response as unknown as ServerResponse, (err?: unknown) => {
+    if (err) throw err;
+  });
+  return headers;
+}
+
+/** Sets helmet's headers on every answer, and the no-store rule; call before any route. */
 export async function securityHeaders(
   app: FastifyInstance,
   config: Pick<AppConfig, "csp" | "cookieSecure">,
 ): Promise<void> {
-  await app.register(helmet, helmetOptions(config));
+  const headers = securityHeaderValues(helmetOptions(config));
+  app.addHook("onRequest", (_request, reply, done) => {
+    void reply.headers(headers);
+    done();
+  });
   app.addHook("onSend", async (request, reply) => {
     if (reply.hasHeader("cache-control")) return;
     const api = request.url.startsWith("/api/v1/") || request.url === "/api/v1";
