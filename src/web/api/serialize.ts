@@ -6,7 +6,21 @@ import type { PathPoint, Ride } from "../../rides/ride.service.ts";
 import type { User } from "../../users/user.service.ts";
 import type { Vehicle } from "../../vehicles/vehicle.service.ts";
 
-const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+const twoDigits = (n: number): string => (n < 10 ? `0${n}` : String(n));
+
+/**
+ * `d.toISOString()`, built from the date's UTC fields: the same string at well under half the
+ * cost (V8's toISOString is ~0.45 µs, paid for every row of a page). Years outside 1000–9999 and
+ * invalid dates (which throw) go to toISOString itself.
+ */
+export function isoString(d: Date): string {
+  const year = d.getUTCFullYear();
+  if (!(year >= 1000 && year <= 9999)) return d.toISOString();
+  const ms = d.getUTCMilliseconds();
+  return `${year}-${twoDigits(d.getUTCMonth() + 1)}-${twoDigits(d.getUTCDate())}T${twoDigits(d.getUTCHours())}:${twoDigits(d.getUTCMinutes())}:${twoDigits(d.getUTCSeconds())}.${ms < 10 ? "00" : ms < 100 ? "0" : ""}${ms}Z`;
+}
+
+const iso = (d: Date | null): string | null => (d ? isoString(d) : null);
 
 export interface UserJson {
   id: string;
@@ -53,7 +67,7 @@ export function rideJson(r: Ride, currency: string) {
 }
 
 export function pathPointJson(p: PathPoint) {
-  return { lat: p.lat, long: p.long, at: p.at.toISOString() };
+  return { lat: p.lat, long: p.long, at: isoString(p.at) };
 }
 
 export function promoCodeJson(p: PromoCode) {
