@@ -22,12 +22,12 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type autocannon from "autocannon";
-import pg from "pg";
+import { processCpuMs } from "./child.ts";
+import { adminUrlFromEnv, benchDatabaseName, dropDatabases, freshDatabase } from "./databases.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const MAIN_JS = path.join(ROOT, "dist", "src", "main.js");
-const DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
-const DB_NAME = "movr_bench_start";
+const DB_NAME = benchDatabaseName("movr_bench_start");
 const CITY = "new york";
 const SECRET = "bench-secret-".padEnd(40, "x");
 
@@ -55,15 +55,10 @@ interface Running {
   stop(): Promise<void>;
 }
 
-/** CPU time of a process so far (/proc/<pid>/stat utime + stime), or null where there is no /proc. */
+/** CPU time of a process so far (child.ts), or null where there is no /proc. */
 function procCpuMs(pid: number): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return null;
-  }
+  const ms = processCpuMs(pid);
+  return Number.isNaN(ms) ? null : ms;
 }
 
 /** /proc/<pid>/status field in MB, or null where there is no /proc. */
@@ -291,16 +286,6 @@ export async function measureStart(databaseUrl?: string): Promise<StartFigures> 
   }
 }
 
-async function withAdmin(adminUrl: string, fn: (admin: pg.Client) => Promise<void>): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await fn(admin);
-  } finally {
-    await admin.end();
-  }
-}
-
 function line(label: string, f: StartFigures): string {
   const mb = (v: number | null) => (v === null ? "n/a" : `${v.toFixed(0)} MB`);
   const cpu = (v: number | null) => (v === null ? "" : ` [CPU ${(v / 1000).toFixed(2)} s]`);
@@ -324,19 +309,12 @@ export async function runStartBench(
   );
   if (which.includes("embedded")) console.log(line("embedded", await measureStart()));
   if (which.includes("postgres")) {
-    const adminUrl = process.env.MOVR_BENCH_DATABASE_URL || DEFAULT_URL;
-    const u = new URL(adminUrl);
-    u.pathname = `/${DB_NAME}`;
-    await withAdmin(adminUrl, async (admin) => {
-      await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-      await admin.query(`CREATE DATABASE ${DB_NAME}`);
-    });
+    const adminUrl = adminUrlFromEnv();
+    const databaseUrl = await freshDatabase(adminUrl, DB_NAME);
     try {
-      console.log(line("PostgreSQL", await measureStart(u.toString())));
+      console.log(line("PostgreSQL", await measureStart(databaseUrl)));
     } finally {
-      await withAdmin(adminUrl, async (admin) => {
-        await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-      });
+      await dropDatabases(adminUrl, [DB_NAME]);
     }
   }
 }
