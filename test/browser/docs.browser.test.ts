@@ -1,14 +1,14 @@
 // Swagger UI at /api/docs renders under our Content-Security-Policy (no violation, no script
 // error) and lists the API's operations; the browser refuses to show it in a frame elsewhere.
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import type { Database } from "../../src/db/database.ts";
 import { buildApp } from "../../src/web/app.ts";
+import { launchChromium } from "../support/chromium.ts";
 import { openMigrated, TARGETS, testContext } from "../support/databases.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 let database: Database;
 let app: FastifyInstance;
 let browser: Browser;
@@ -22,16 +22,7 @@ beforeAll(async () => {
     logger: false,
   });
   base = (await app.listen({ host: "127.0.0.1", port: 0 })).replace("localhost", "127.0.0.1");
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--no-first-run",
-      "--disable-background-networking",
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

@@ -12,7 +12,7 @@ import { copyFile, mkdir, readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { login, register } from "../../src/auth/auth.service.ts";
@@ -23,21 +23,11 @@ import { endRide, getActiveRide, getRide, logLocation, startRide } from "../../s
 import { addUser } from "../../src/users/user.service.ts";
 import { addVehicle, getVehicle, type Vehicle } from "../../src/vehicles/vehicle.service.ts";
 import { buildApp } from "../../src/web/app.ts";
+import { launchChromium } from "../support/chromium.ts";
 import { dropServerDatabases, openMigrated, TARGETS, testContext } from "../support/databases.ts";
 
 const SHOTS = path.join(PROJECT_ROOT, "test-artifacts", "screenshots");
 const DOC_SHOTS = path.join(PROJECT_ROOT, "docs", "screenshots");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const WIDTHS = {
   desktop: { viewport: { width: 1280, height: 800 } },
   phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
@@ -183,7 +173,7 @@ describe(`pages in Chromium on ${target.name}`, () => {
 
     axeSource = await readFile(path.join(PROJECT_ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
     await mkdir(SHOTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     for (const width of Object.keys(WIDTHS) as Width[]) {
       contexts[width] = await browser.newContext({ ...WIDTHS[width], locale: "en-US" });
       const page = (pages[width] = await contexts[width].newPage());

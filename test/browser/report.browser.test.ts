@@ -8,13 +8,13 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SUMMARY_HEADER } from "../../src/cli/run.report.ts";
 import { PROJECT_ROOT } from "../../src/config.ts";
 import { runMovr } from "../cli/support.ts";
+import { launchChromium } from "../support/chromium.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = path.join(PROJECT_ROOT, "test-artifacts", "screenshots");
 /** The first two colours of the report's palette (report.html.ts): run 1 (or series 1), run 2. */
 const BLUE = [9, 105, 218];
@@ -47,18 +47,7 @@ beforeAll(async () => {
   expect(runB.code, runB.stderr).toBe(0);
   compare = await runMovr(["report", file("a.json"), file("b.json"), "--out", file("compare.html")], env);
   expect(compare.code, compare.stderr).toBe(0);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
