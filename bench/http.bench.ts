@@ -25,6 +25,7 @@ import {
 } from "./paired.ts";
 import * as raw from "./raw-ops.ts";
 import { openPool, RawDb, type Row } from "./raw-sql.ts";
+import { ridePairRequests, type RiderPair } from "./ride-pairs.ts";
 
 // Everything else is imported where it is used: the baseline server must load no more than
 // node:http and pg, or its RSS would measure our modules too.
@@ -42,10 +43,7 @@ const SECRET = "bench-secret-".padEnd(40, "x");
 type Kind = "ours" | "baseline";
 const LABELS: Record<Kind, string> = { ours: "MovR API", baseline: "node:http+pg" };
 
-interface Pair {
-  token: string;
-  vehicleId: string;
-}
+type Pair = RiderPair;
 
 interface ServerStats {
   maxRssKb: number;
@@ -260,83 +258,19 @@ async function listLoad(base: string, seconds: number): Promise<Load> {
   return { result, failures: result.non2xx };
 }
 
-/**
- * Start-ride / end-ride pairs. A pair (rider + vehicle) is taken from a shared pool when a
- * connection starts a ride and returned when it ends it, so pairs repeat for as long as the run
- * lasts and no two connections ever hold the same rider or vehicle.
- */
+/** Start-ride / end-ride pairs (ride-pairs.ts); settle() ends the rides left active. */
 async function ridePairs(base: string, pairs: Pair[], seconds: number): Promise<Load> {
-  const free = [...pairs];
   let failures = 0;
-  interface Ctx {
-    pair?: Pair;
-    rideId?: string;
-  }
-  const json = (pair: Pair) => ({
-    "content-type": "application/json",
-    authorization: `Bearer ${pair.token}`,
-  });
   const result = await (
     await loadAutocannon()
   )({
     url: base,
     connections: CONNECTIONS,
     duration: seconds,
-    requests: [
-      {
-        method: "POST",
-        path: "/api/v1/rides",
-        setupRequest: (req, context) => {
-          const c = context as Ctx;
-          // Out of pairs (too many sat out): reuse a busy one; it fails with a 409, counted.
-          const pair = free.pop() ?? pairs[Math.floor(Math.random() * pairs.length)]!;
-          c.pair = pair;
-          return {
-            ...req,
-            headers: json(pair),
-            body: JSON.stringify({ city: RIDE_CITY, vehicleId: pair.vehicleId }),
-          };
-        },
-        onResponse: (status, body, context) => {
-          const c = context as Ctx;
-          if (status === 201) {
-            c.rideId = (JSON.parse(body) as { ride: { id: string } }).ride.id;
-          } else {
-            failures++;
-            if (process.env.MOVR_BENCH_DEBUG) console.log("start failed:", status, body.slice(0, 160));
-            // A 409 means the pair is in a state the next run cannot use; anything else
-            // (503: retries exhausted) rolled back, so the pair is as good as before.
-            if (c.pair && status !== 409) free.push(c.pair);
-            c.pair = undefined;
-            c.rideId = undefined;
-          }
-        },
-      },
-      {
-        method: "POST",
-        setupRequest: (req, context) => {
-          const c = context as Ctx;
-          // A failed start: skip the end and start over (autocannon restarts on a falsy return).
-          if (!c.rideId || !c.pair) return undefined as unknown as autocannon.Request;
-          return {
-            ...req,
-            path: `/api/v1/cities/${encodeURIComponent(RIDE_CITY)}/rides/${c.rideId}/end`,
-            headers: json(c.pair),
-            body: JSON.stringify({ location: "2 Bench St" }),
-          };
-        },
-        onResponse: (status, body, context) => {
-          const c = context as Ctx;
-          // A ride that failed to end stays active: its pair sits out until settle() ends it.
-          if (status !== 200) {
-            failures++;
-            if (process.env.MOVR_BENCH_DEBUG) console.log("end failed:", status, body.slice(0, 160));
-          } else if (c.pair) free.push(c.pair);
-          c.pair = undefined;
-          c.rideId = undefined;
-        },
-      },
-    ],
+    requests: ridePairRequests(RIDE_CITY, pairs, (step, status, body) => {
+      failures++;
+      if (process.env.MOVR_BENCH_DEBUG) console.log(`${step} failed:`, status, body.slice(0, 160));
+    }),
   });
   return { result, failures };
 }

@@ -21,8 +21,8 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type autocannon from "autocannon";
 import { processCpuMs } from "./child.ts";
+import { ridePairRequests, type RiderPair } from "./ride-pairs.ts";
 import { adminUrlFromEnv, benchDatabaseName, dropDatabases, freshDatabase } from "./databases.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -129,10 +129,7 @@ async function start(env: Record<string, string>): Promise<Running> {
 
 const loadAutocannon = async () => (await import("autocannon")).default;
 
-interface Pair {
-  token: string;
-  vehicleId: string;
-}
+type Pair = RiderPair;
 
 /** Riders registered through the API, one per vehicle of CITY that is free. */
 async function makePairs(base: string, count: number): Promise<Pair[]> {
@@ -177,58 +174,11 @@ async function load(
     connections,
     duration: seconds,
   });
-  const free = [...pairs];
-  interface Ctx {
-    pair?: Pair;
-    rideId?: string;
-  }
-  const headers = (pair: Pair) => ({
-    "content-type": "application/json",
-    authorization: `Bearer ${pair.token}`,
-  });
   const rides = await ac({
     url: base,
     connections: pairs.length,
     duration: seconds,
-    requests: [
-      {
-        method: "POST",
-        path: "/api/v1/rides",
-        setupRequest: (req, context) => {
-          const c = context as Ctx;
-          const pair = free.pop() ?? pairs[0]!;
-          c.pair = pair;
-          return {
-            ...req,
-            headers: headers(pair),
-            body: JSON.stringify({ city: CITY, vehicleId: pair.vehicleId }),
-          };
-        },
-        onResponse: (status, body, context) => {
-          const c = context as Ctx;
-          c.rideId = status === 201 ? (JSON.parse(body) as { ride: { id: string } }).ride.id : undefined;
-          if (status !== 201 && c.pair && status !== 409) free.push(c.pair);
-        },
-      },
-      {
-        method: "POST",
-        setupRequest: (req, context) => {
-          const c = context as Ctx;
-          if (!c.rideId || !c.pair) return undefined as unknown as autocannon.Request;
-          return {
-            ...req,
-            path: `/api/v1/cities/${encodeURIComponent(CITY)}/rides/${c.rideId}/end`,
-            headers: headers(c.pair),
-            body: JSON.stringify({ location: "2 Bench St" }),
-          };
-        },
-        onResponse: (_status, _body, context) => {
-          const c = context as Ctx;
-          if (c.pair) free.push(c.pair);
-          c.pair = undefined;
-        },
-      },
-    ],
+    requests: ridePairRequests(CITY, pairs),
   });
   return [list.requests.average, rides.requests.average / 2];
 }
