@@ -1,6 +1,6 @@
 import { runTransaction } from "../db/transaction.ts";
 import type { MovrContext } from "../shared/context.ts";
-import { decodeCursor, encodeCursor } from "../shared/cursor.ts";
+import { decodeCursor, keysetPage } from "../shared/cursor.ts";
 import { conflict, invalid, notFound } from "../shared/errors.ts";
 import {
   LIMITS,
@@ -109,12 +109,8 @@ export async function listPromoCodes(ctx: MovrContext, q: PromoCodeQuery = {}): 
     (tx) => listUnexpiredPromoCodes(tx, now, limit + 1, afterCode),
     { readOnly: true, singleStatement: true },
   );
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    promoCodes: page.map((r) => toPromoCode(r.promo, r.timesApplied)),
-    next: rows.length > limit && last ? encodeCursor([last.promo.code]) : null,
-  };
+  const { page, next } = keysetPage(rows, limit, (last) => [last.promo.code]);
+  return { promoCodes: page.map((r) => toPromoCode(r.promo, r.timesApplied)), next };
 }
 
 /** Applies a code to a user, once per user (the primary key says so). */

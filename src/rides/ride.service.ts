@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { runTransaction } from "../db/transaction.ts";
 import type { MovrContext } from "../shared/context.ts";
-import { decodeCursor, encodeCursor, requireTimestampKey } from "../shared/cursor.ts";
+import { decodeCursor, keysetPage, requireTimestampKey } from "../shared/cursor.ts";
 import { conflict, DomainError, notFound } from "../shared/errors.ts";
 import {
   LIMITS,
@@ -225,10 +225,8 @@ export async function listMyRides(
       singleStatement: true,
     },
   );
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
   // The key as the database printed it: its microseconds come back exactly.
-  const next = rows.length > limit && last ? encodeCursor([last.key.startKey ?? "", last.key.id]) : null;
+  const { page, next } = keysetPage(rows, limit, (last) => [last.key.startKey ?? "", last.key.id]);
   return { rides: page.map((r) => toRide(r.ride)), next };
 }
 

@@ -41,3 +41,18 @@ export function requireTimestampKey(field: string, value: string): string {
   if (!valid) throw invalid(field, "is not a cursor this server gave out");
   return value;
 }
+
+/**
+ * A page of at most `limit` rows from a query asked for `limit + 1` (one row more than asked
+ * tells whether there is a next page without a second query), and the cursor of the next page:
+ * the key parts of its last row, or null on the last page.
+ */
+export function keysetPage<T>(
+  rows: readonly T[],
+  limit: number,
+  keyOf: (last: T) => string[],
+): { page: T[]; next: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { page, next: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null };
+}

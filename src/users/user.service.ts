@@ -3,7 +3,7 @@ import { revokeUserSessions } from "../auth/session.repository.ts";
 import { runTransaction } from "../db/transaction.ts";
 import { findActiveRideOfRider } from "../rides/ride.repository.ts";
 import type { MovrContext } from "../shared/context.ts";
-import { decodeCursor, encodeCursor } from "../shared/cursor.ts";
+import { decodeCursor, keysetPage } from "../shared/cursor.ts";
 import { conflict, DomainError, notFound } from "../shared/errors.ts";
 import {
   LIMITS,
@@ -136,12 +136,8 @@ export async function listUserNamesInCity(
     (tx) => listUserNamesOfCity(tx, city, limit + 1, afterKey),
     { readOnly: true, singleStatement: true },
   );
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    names: page.map((r) => r.name),
-    next: rows.length > limit && last ? encodeCursor([last.name, last.id]) : null,
-  };
+  const { page, next } = keysetPage(rows, limit, (last) => [last.name, last.id]);
+  return { names: page.map((r) => r.name), next };
 }
 
 /** A random user of the city (the workload's pick); undefined when the city has none. */

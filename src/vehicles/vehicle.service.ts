@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { runTransaction } from "../db/transaction.ts";
 import { findActiveRideOfVehicle } from "../rides/ride.repository.ts";
 import type { MovrContext } from "../shared/context.ts";
-import { decodeCursor, encodeCursor } from "../shared/cursor.ts";
+import { decodeCursor, keysetPage } from "../shared/cursor.ts";
 import { conflict, DomainError, notFound } from "../shared/errors.ts";
 import {
   LIMITS,
@@ -138,12 +138,8 @@ export async function listVehicles(ctx: MovrContext, q: VehicleQuery): Promise<V
     (tx) => listVehicleRows(tx, { city, status, type, afterId, limit: limit + 1 }),
     { readOnly: true, singleStatement: true, followerReads: q.followerReads ?? false },
   );
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    vehicles: page.map(toVehicle),
-    next: rows.length > limit && last ? encodeCursor([last.id]) : null,
-  };
+  const { page, next } = keysetPage(rows, limit, (last) => [last.id]);
+  return { vehicles: page.map(toVehicle), next };
 }
 
 export async function listOwnerVehicles(
