@@ -11,6 +11,7 @@ import type { Database } from "../../src/db/database.ts";
 import { getUser } from "../../src/users/user.service.ts";
 import { getVehicle } from "../../src/vehicles/vehicle.service.ts";
 import { buildApp } from "../../src/web/app.ts";
+import { apiAccount } from "../support/api-account.ts";
 import { dropServerDatabases, openMigrated, TARGETS, testContext } from "../support/databases.ts";
 import { flashOf, signUp } from "../support/visitor.ts";
 
@@ -37,23 +38,7 @@ describe.each(TARGETS)("rules across accounts on $name", (target) => {
     await database?.close();
   });
 
-  async function caller() {
-    const username = `acc_${randomUUID().slice(0, 8)}`;
-    const password = "correct horse";
-    const reg = await app.inject({
-      method: "POST",
-      url: `${API}/auth/register`,
-      payload: { city: "boston", name: "A", username, email: `${username}@example.com`, password },
-    });
-    expect(reg.statusCode, reg.body).toBe(201);
-    const login = await app.inject({
-      method: "POST",
-      url: `${API}/auth/login`,
-      payload: { username, password },
-    });
-    const { token, user } = login.json() as { token: string; user: { id: string } };
-    return { id: user.id, username, headers: { authorization: `Bearer ${token}` } };
-  }
+  const caller = () => apiAccount(app, { prefix: "acc_", name: "A" });
 
   async function vehicleOf(owner: { headers: Record<string, string> }): Promise<string> {
     const res = await app.inject({

@@ -11,6 +11,7 @@ import { getActiveRide, getRide, listMyRides } from "../../src/rides/ride.servic
 import { getUser } from "../../src/users/user.service.ts";
 import { getVehicle, listOwnerVehicles } from "../../src/vehicles/vehicle.service.ts";
 import { buildApp } from "../../src/web/app.ts";
+import { apiAccount, type ApiAccount } from "../support/api-account.ts";
 import { dropServerDatabases, openMigrated, testContext, TARGETS } from "../support/databases.ts";
 
 const SECRET = "x".repeat(40);
@@ -18,13 +19,7 @@ const API = "/api/v1";
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const MONEY_RE = /^\d+\.\d{2}$/;
 
-interface Caller {
-  id: string;
-  city: string;
-  username: string;
-  token: string;
-  headers: { authorization: string };
-}
+type Caller = ApiAccount;
 
 afterAll(dropServerDatabases);
 
@@ -62,21 +57,7 @@ describe.each(TARGETS)("JSON API on $name", (target) => {
   const del = (url: string, headers: Record<string, string> = {}) =>
     app.inject({ method: "DELETE", url: API + url, headers });
 
-  async function newCaller(city = "boston"): Promise<Caller> {
-    const username = `u${randomUUID().slice(0, 8)}`;
-    const reg = await post("/auth/register", {
-      city,
-      name: "Test Rider",
-      username,
-      email: `${username}@example.com`,
-      password: "correct horse",
-    });
-    expect(reg.statusCode, reg.body).toBe(201);
-    const login = await post("/auth/login", { username, password: "correct horse" });
-    expect(login.statusCode, login.body).toBe(200);
-    const { token, user } = login.json() as { token: string; user: { id: string } };
-    return { id: user.id, city, username, token, headers: { authorization: `Bearer ${token}` } };
-  }
+  const newCaller = (city = "boston"): Promise<Caller> => apiAccount(app, { city });
 
   async function newVehicle(owner: Caller, extra: Record<string, unknown> = {}) {
     const res = await post(

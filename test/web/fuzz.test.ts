@@ -9,6 +9,7 @@ import { loadConfig } from "../../src/config.ts";
 import type { Database } from "../../src/db/database.ts";
 import { buildApp } from "../../src/web/app.ts";
 import { Rng } from "../../src/workload/random.ts";
+import { apiAccount } from "../support/api-account.ts";
 import { openMigrated, TARGETS, testContext } from "../support/databases.ts";
 import { csrfOf, Visitor } from "../support/visitor.ts";
 
@@ -130,25 +131,7 @@ describe.each(TARGETS)("fuzzing every route and form on $name", (target) => {
     database = await openMigrated(target);
     const config = loadConfig({ SESSION_SECRET: "f".repeat(40), LOGIN_RATE_LIMIT_PER_MINUTE: "10000" });
     app = await buildApp({ config, ctx: testContext(database), logger: false });
-    const username = `fz${randomUUID().slice(0, 8)}`;
-    const reg = await app.inject({
-      method: "POST",
-      url: "/api/v1/auth/register",
-      payload: {
-        city: "boston",
-        name: "Fuzz",
-        username,
-        email: `${username}@example.com`,
-        password: "fuzz-pass-1",
-      },
-    });
-    expect(reg.statusCode, reg.body).toBe(201);
-    const login = await app.inject({
-      method: "POST",
-      url: "/api/v1/auth/login",
-      payload: { username, password: "fuzz-pass-1" },
-    });
-    token = (login.json() as { token: string }).token;
+    ({ token } = await apiAccount(app, { prefix: "fz", name: "Fuzz", password: "fuzz-pass-1" }));
     // A vehicle to ride, so the vehicles page shows its "Start ride" form.
     const added = await app.inject({
       method: "POST",

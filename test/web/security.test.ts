@@ -1,6 +1,5 @@
 // Security properties of the JSON API: revoked tokens, CSRF on cookie sessions, and 5xx
 // responses that say nothing about their cause.
-import { randomUUID } from "node:crypto";
 import { drizzle } from "drizzle-orm/node-postgres";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import pg from "pg";
@@ -13,6 +12,7 @@ import { getUser } from "../../src/users/user.service.ts";
 import { listOwnerVehicles } from "../../src/vehicles/vehicle.service.ts";
 import { buildApp } from "../../src/web/app.ts";
 import { toHttpError } from "../../src/web/errors.ts";
+import { apiAccount } from "../support/api-account.ts";
 import { dropServerDatabases, openMigrated, testContext, TARGETS } from "../support/databases.ts";
 
 const SECRET = "s".repeat(40);
@@ -50,28 +50,7 @@ describe.each(TARGETS)("sessions and CSRF on $name", (target) => {
     await database?.close();
   });
 
-  async function newSession(): Promise<{ id: string; token: string; username: string }> {
-    const username = `s${randomUUID().slice(0, 8)}`;
-    const reg = await app.inject({
-      method: "POST",
-      url: `${API}/auth/register`,
-      payload: {
-        city: "boston",
-        name: "Sec Urity",
-        username,
-        email: "s@example.com",
-        password: "long enough",
-      },
-    });
-    expect(reg.statusCode, reg.body).toBe(201);
-    const login = await app.inject({
-      method: "POST",
-      url: `${API}/auth/login`,
-      payload: { username, password: "long enough" },
-    });
-    const { token, user } = login.json() as { token: string; user: { id: string } };
-    return { id: user.id, token, username };
-  }
+  const newSession = () => apiAccount(app, { prefix: "s", name: "Sec Urity", password: "long enough" });
 
   const vehicle = { type: "bike", location: "1 Main St", color: "red" };
 

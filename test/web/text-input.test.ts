@@ -12,6 +12,7 @@ import { getActiveRide } from "../../src/rides/ride.service.ts";
 import { addUser } from "../../src/users/user.service.ts";
 import { addVehicle, listOwnerVehicles } from "../../src/vehicles/vehicle.service.ts";
 import { buildApp } from "../../src/web/app.ts";
+import { apiAccount } from "../support/api-account.ts";
 import { dropServerDatabases, openMigrated, TARGETS, testContext } from "../support/databases.ts";
 import { csrfOf, signUp, Visitor } from "../support/visitor.ts";
 
@@ -59,19 +60,9 @@ describe.each(TARGETS)("text input on $name", (target) => {
       ctx,
       logger: false,
     });
-    const username = `t${randomUUID().slice(0, 8)}`;
-    const reg = await post("/auth/register", {
-      city: "boston",
-      name: "Tess Text",
-      username,
-      email: `${username}@example.com`,
-      password: "correct horse",
-    });
-    expect(reg.statusCode, reg.body).toBe(201);
-    const login = await post("/auth/login", { username, password: "correct horse" });
-    const body = login.json() as { token: string; user: { id: string } };
-    auth = { authorization: `Bearer ${body.token}` };
-    userId = body.user.id;
+    const account = await apiAccount(app, { prefix: "t", name: "Tess Text" });
+    auth = account.headers;
+    userId = account.id;
   });
   afterAll(async () => {
     await app?.close();
