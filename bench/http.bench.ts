@@ -18,6 +18,7 @@ import { adminUrlFromEnv, benchDatabaseName, dropDatabases, freshDatabase } from
 import {
   compare,
   pairsFromEnv,
+  printRound,
   runPaired,
   secondsFromEnv,
   type Comparison,
@@ -131,8 +132,7 @@ export async function runHttpBench(): Promise<Comparison[]> {
     console.log(
       `${database.description}; ${CONNECTIONS} connections (autocannon), ${seconds} s rounds, pool of ${POOL_MAX} per server, one process each (riders and warm-up: ${((Date.now() - setupStarted) / 1000).toFixed(0)} s)`,
     );
-    const progress = (label: string, m: Measurement) =>
-      process.stderr.write(`  ${label}: ${Math.round(m.rate).toLocaleString("en-US")} requests/s\n`);
+    const progress = printRound("requests/s");
     const contender = (server: ServerHandle, load: () => Promise<Load>) => ({
       label: LABELS[server.kind],
       measure: () => measured(server, load),

@@ -200,3 +200,10 @@ export function secondsFromEnv(fallback: number, env: NodeJS.ProcessEnv = proces
   const n = Number(env.MOVR_BENCH_SECONDS);
   return Number.isFinite(n) && n > 0 ? n : fallback;
 }
+
+/** An `onRound` that prints each round's rate on stderr, as "  label: 1,234 unit". */
+export const printRound =
+  (unit: string) =>
+  (label: string, m: Measurement): void => {
+    process.stderr.write(`  ${label}: ${Math.round(m.rate).toLocaleString("en-US")} ${unit}\n`);
+  };

@@ -28,6 +28,7 @@ import { adminUrlFromEnv, benchDatabaseName, dropDatabases, freshDatabase } from
 import {
   compare,
   pairsFromEnv,
+  printRound,
   runPaired,
   secondsFromEnv,
   type Comparison,
@@ -235,8 +236,7 @@ async function checkSameStatements(url: string): Promise<string[]> {
   ];
 }
 
-const progress = (label: string, m: Measurement) =>
-  process.stderr.write(`  ${label}: ${Math.round(m.rate).toLocaleString("en-US")}/s\n`);
+const progress = printRound("ops/s");
 
 export async function runWorkloadBench(): Promise<Comparison[]> {
   const adminUrl = adminUrlFromEnv();
