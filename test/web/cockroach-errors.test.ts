@@ -10,6 +10,7 @@ import type { Database } from "../../src/db/database.ts";
 import { createMetrics, type Metrics } from "../../src/metrics/metrics.registry.ts";
 import { createPromoCode } from "../../src/promo-codes/promo-code.service.ts";
 import { buildApp } from "../../src/web/app.ts";
+import { registerOverApi } from "../support/api-account.ts";
 import { dropServerDatabases, openMigrated, testContext, TARGETS } from "../support/databases.ts";
 import { COCKROACH_ERRORS, installCommitFaults, type CommitFaults } from "../support/faults.ts";
 import { parseSamples, sampleValue } from "../support/prometheus.ts";
@@ -48,20 +49,7 @@ describe.each(TARGETS)("CockroachDB's errors over HTTP on $name", (target) => {
     await database?.close();
   });
 
-  const register = () => {
-    n++;
-    return app.inject({
-      method: "POST",
-      url: "/api/v1/auth/register",
-      payload: {
-        city: "boston",
-        name: "Rhea Retry",
-        username: `rhea${n}`,
-        email: `rhea${n}@example.com`,
-        password: "correct horse",
-      },
-    });
-  };
+  const register = () => registerOverApi(app, { username: `rhea${++n}`, name: "Rhea Retry" });
   const retries = async () => {
     const res = await app.inject({ url: "/metrics", headers: { authorization: `Bearer ${TOKEN}` } });
     return sampleValue(parseSamples(res.body), "movr_tx_retries_total", { sqlstate: "40001" });

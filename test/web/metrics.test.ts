@@ -11,6 +11,7 @@ import { runTransaction } from "../../src/db/transaction.ts";
 import { createMetrics, type Metrics } from "../../src/metrics/metrics.registry.ts";
 import { RetriesExhaustedError } from "../../src/shared/errors.ts";
 import { buildApp } from "../../src/web/app.ts";
+import { registerOverApi } from "../support/api-account.ts";
 import { dropServerDatabases, openMigrated, testContext, TARGETS } from "../support/databases.ts";
 import { hasSample, parseSamples, sampleValue } from "../support/prometheus.ts";
 
@@ -94,17 +95,7 @@ describe.each(TARGETS)("metrics on $name", (target) => {
   it("counts committed transactions from the API", async () => {
     const before = sampleValue(await scrape(), "movr_tx_committed_total");
     const username = `m${randomUUID().slice(0, 8)}`;
-    const res = await app.inject({
-      method: "POST",
-      url: "/api/v1/auth/register",
-      payload: {
-        city: "boston",
-        name: "Metric Rider",
-        username,
-        email: `${username}@example.com`,
-        password: "long enough",
-      },
-    });
+    const res = await registerOverApi(app, { username, name: "Metric Rider", password: "long enough" });
     expect(res.statusCode, res.body).toBe(201);
     expect(sampleValue(await scrape(), "movr_tx_committed_total")).toBeGreaterThan(before);
   });
@@ -173,16 +164,11 @@ describe.each(TARGETS)("metrics on $name", (target) => {
   if (target.name === "postgres")
     it("counts a real serialization failure as a 40001 retry", async () => {
       const username = `r${randomUUID().slice(0, 8)}`;
-      const reg = await app.inject({
-        method: "POST",
-        url: "/api/v1/auth/register",
-        payload: {
-          city: "rome",
-          name: "Race Rider",
-          username,
-          email: `${username}@example.com`,
-          password: "long enough",
-        },
+      const reg = await registerOverApi(app, {
+        username,
+        city: "rome",
+        name: "Race Rider",
+        password: "long enough",
       });
       const { user } = reg.json() as { user: { id: string } };
       const before = sampleValue(await scrape(), "movr_tx_retries_total", { sqlstate: "40001" });

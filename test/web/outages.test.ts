@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import type { Database } from "../../src/db/database.ts";
 import { buildApp } from "../../src/web/app.ts";
+import { registerOverApi } from "../support/api-account.ts";
 import { dropServerDatabases, openMigrated, testContext, TARGETS } from "../support/databases.ts";
 import { installFaults, OUTAGE_STATES, type Faults } from "../support/faults.ts";
 import { expectUnavailable, LEAKS } from "../support/unavailable.ts";
@@ -30,20 +31,7 @@ describe.each(TARGETS)("outages over HTTP on $name", (target) => {
     await database?.close();
   });
 
-  const register = () => {
-    n++;
-    return app.inject({
-      method: "POST",
-      url: "/api/v1/auth/register",
-      payload: {
-        city: "boston",
-        name: "Olga Outage",
-        username: `olga${n}`,
-        email: `olga${n}@example.com`,
-        password: "correct horse",
-      },
-    });
-  };
+  const register = () => registerOverApi(app, { username: `olga${++n}`, name: "Olga Outage" });
 
   for (const [kind, states] of Object.entries(OUTAGE_STATES)) {
     it(`${kind} (${states.join(", ")}): API write and read answer 503, the register page a readable 503 page`, async () => {
