@@ -85,7 +85,7 @@ export function livenessOf(h: LockHolder): Liveness {
     process.kill(h.pid, 0);
   } catch (err) {
     // EPERM: the process exists but belongs to another user.
-    if ((err as NodeJS.ErrnoException).code === "ESRCH") return "dead";
+    if (isCode(err, "ESRCH")) return "dead";
   }
   if (h.procStart !== null) {
     const now = processStartTime(h.pid);
@@ -128,7 +128,7 @@ function readRaw(file: string): string | undefined {
   try {
     return readFileSync(file, "utf8");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    if (isCode(err, "ENOENT")) return undefined;
     throw err;
   }
 }
