@@ -11,6 +11,7 @@ import type { Database } from "../../src/db/database.ts";
 import { addUser } from "../../src/users/user.service.ts";
 import { addVehicle } from "../../src/vehicles/vehicle.service.ts";
 import { buildApp } from "../../src/web/app.ts";
+import { apiAccount, registerOverApi } from "../support/api-account.ts";
 import { dropServerDatabases, openMigrated, TARGETS, testContext } from "../support/databases.ts";
 import { csrfOf, Visitor } from "../support/visitor.ts";
 
@@ -62,13 +63,7 @@ describe.each(TARGETS)("same value, same meaning on $name", (target) => {
       "API: the password $label logs in exactly as registered, and only so",
       async ({ password }) => {
         const username = `pw_${randomUUID().slice(0, 8)}`;
-        const reg = await post("/auth/register", {
-          city: "boston",
-          name: "Pat",
-          username,
-          email: `${username}@example.com`,
-          password,
-        });
+        const reg = await registerOverApi(app, { username, name: "Pat", password });
         expect(reg.statusCode, reg.body).toBe(201);
         const ok = await apiLogin(username, password);
         expect(ok.statusCode, ok.body).toBe(200);
@@ -125,18 +120,7 @@ describe.each(TARGETS)("same value, same meaning on $name", (target) => {
 
   describe("keyset cursors keep microseconds", () => {
     it("GET /me/rides?limit=1 following next returns all 4 rides started within one millisecond", async () => {
-      const username = `cur_${randomUUID().slice(0, 8)}`;
-      await post("/auth/register", {
-        city: "boston",
-        name: "Cora",
-        username,
-        email: `${username}@example.com`,
-        password: "correct horse",
-      });
-      const login = (await apiLogin(username, "correct horse")).json() as {
-        token: string;
-        user: { id: string };
-      };
+      const login = await apiAccount(app, { prefix: "cur_", name: "Cora" });
       const owner = await addUser(ctx, { city: "boston", name: "Owen" });
       // Written by another client with SQL, as `cockroach workload` or now() would: microseconds.
       const starts = [
@@ -159,7 +143,7 @@ describe.each(TARGETS)("same value, same meaning on $name", (target) => {
         await database.query(
           `INSERT INTO rides (id, city, vehicle_city, rider_id, vehicle_id, start_address, end_address, start_time, end_time, revenue)
            VALUES ($1, 'boston', 'boston', $2, $3, 'a', 'b', $4::timestamp, $4::timestamp + interval '5 minutes', 3.50)`,
-          [id, login.user.id, v.id, start],
+          [id, login.id, v.id, start],
         );
       }
       const seen: string[] = [];
@@ -180,15 +164,7 @@ describe.each(TARGETS)("same value, same meaning on $name", (target) => {
     });
 
     it("a forged cursor with an impossible timestamp is 400, not a database error", async () => {
-      const username = `forge_${randomUUID().slice(0, 8)}`;
-      await post("/auth/register", {
-        city: "boston",
-        name: "F",
-        username,
-        email: `${username}@example.com`,
-        password: "correct horse",
-      });
-      const { token } = (await apiLogin(username, "correct horse")).json() as { token: string };
+      const { token } = await apiAccount(app, { prefix: "forge_", name: "F" });
       for (const key of [
         "2026-13-45 10:00:00",
         "0000-01-01 00:00:00",
@@ -208,18 +184,7 @@ describe.each(TARGETS)("same value, same meaning on $name", (target) => {
 
   describe("ending a ride that started ahead of this server's clock", () => {
     it("ends it (the end is never before the stored start) instead of a 500", async () => {
-      const username = `end_${randomUUID().slice(0, 8)}`;
-      await post("/auth/register", {
-        city: "boston",
-        name: "E",
-        username,
-        email: `${username}@example.com`,
-        password: "correct horse",
-      });
-      const login = (await apiLogin(username, "correct horse")).json() as {
-        token: string;
-        user: { id: string };
-      };
+      const login = await apiAccount(app, { prefix: "end_", name: "E" });
       const owner = await addUser(ctx, { city: "boston", name: "Owen" });
       const v = await addVehicle(ctx, {
         ownerCity: "boston",
@@ -234,7 +199,7 @@ describe.each(TARGETS)("same value, same meaning on $name", (target) => {
       await database.query(
         `INSERT INTO rides (id, city, vehicle_city, rider_id, vehicle_id, start_address, start_time)
          VALUES ($1, 'boston', 'boston', $2, $3, 'a', '2026-11-24 10:00:00.0005')`,
-        [rideId, login.user.id, v.id],
+        [rideId, login.id, v.id],
       );
       now = new Date("2026-11-24T10:00:00.000Z");
       const res = await post(
