@@ -50,6 +50,41 @@ describe("outages are counted, never fatal", () => {
   });
 });
 
+type Ctx = Parameters<typeof runLoad>[0];
+
+/** A small Boston fleet, loaded as `movr load` would, for the runs below to work on. */
+const loadBoston = (ctx: Ctx) =>
+  runLoad(
+    ctx,
+    {
+      cities: ["boston"],
+      users: 20,
+      vehicles: 10,
+      rides: 20,
+      histories: 20,
+      promoCodes: 20,
+      seed: 1,
+      now: new Date(),
+      drop: false,
+      skipInit: false,
+    },
+    new Capture(),
+  );
+
+/** `movr run` options: two workers on Boston until interrupted, no --tolerate-errors. */
+const runOptions = (readPercent: number, extra: { histogramsFile?: string } = {}) => ({
+  cities: ["boston"],
+  readPercent,
+  followerReads: false,
+  concurrency: 2,
+  maxRate: 0,
+  tolerateErrors: false,
+  seed: 1,
+  durationMs: 0,
+  displayFormat: "text" as const,
+  ...extra,
+});
+
 afterAll(dropServerDatabases);
 
 describe.each(TARGETS)("movr run through CockroachDB's errors at COMMIT on $name", (target) => {
@@ -57,42 +92,12 @@ describe.each(TARGETS)("movr run through CockroachDB's errors at COMMIT on $name
     const database = await openMigrated(target, { poolMax: 2 });
     const ctx = { database, cities: REFERENCE_CITIES, clock: () => new Date() };
     try {
-      await runLoad(
-        ctx,
-        {
-          cities: ["boston"],
-          users: 20,
-          vehicles: 10,
-          rides: 20,
-          histories: 20,
-          promoCodes: 20,
-          seed: 1,
-          now: new Date(),
-          drop: false,
-          skipInit: false,
-        },
-        new Capture(),
-      );
+      await loadBoston(ctx);
       const faults = await installCommitFaults(database, ["users", "vehicles", "rides", "user_promo_codes"]);
       await faults.arm(COCKROACH_ERRORS.ambiguous, 3);
       const io = testIo();
       const histogramsFile = path.join(mkdtempSync(path.join(tmpdir(), "movr-outage-")), "run.json");
-      const run = runWorkload(
-        ctx,
-        {
-          cities: ["boston"],
-          readPercent: 0,
-          followerReads: false,
-          concurrency: 2,
-          maxRate: 0,
-          tolerateErrors: false,
-          seed: 1,
-          durationMs: 0,
-          displayFormat: "text",
-          histogramsFile,
-        },
-        io,
-      );
+      const run = runWorkload(ctx, runOptions(0, { histogramsFile }), io);
       // Three ambiguous commits, then commits that go through.
       await eventually(async () => (await faults.checked()) >= 6, "three ambiguous commits and three more");
       const retriesBefore = database.stats.retries;
@@ -137,39 +142,10 @@ if (SERVER_URL) {
       const ctx = { database, cities: ["boston"], clock: () => new Date() };
       const admin = new pg.Client({ connectionString: cluster.url });
       try {
-        await runLoad(
-          ctx,
-          {
-            cities: ["boston"],
-            users: 20,
-            vehicles: 10,
-            rides: 20,
-            histories: 20,
-            promoCodes: 20,
-            seed: 1,
-            now: new Date(),
-            drop: false,
-            skipInit: false,
-          },
-          new Capture(),
-        );
+        await loadBoston(ctx);
         await admin.connect();
         const io = testIo();
-        const run = runWorkload(
-          ctx,
-          {
-            cities: ["boston"],
-            readPercent: 80,
-            followerReads: false,
-            concurrency: 2,
-            maxRate: 0,
-            tolerateErrors: false,
-            seed: 1,
-            durationMs: 0,
-            displayFormat: "text",
-          },
-          io,
-        );
+        const run = runWorkload(ctx, runOptions(80), io);
         const ticks = () => io.stdout.lines.filter((l) => /readVehicles$/.test(l)).length;
         await eventually(async () => ticks() >= 1, "the first second of the run");
 
