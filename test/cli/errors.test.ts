@@ -51,6 +51,20 @@ async function expectCli(args: string[], code: number, message: RegExp, input = 
   expect(io.stderr.text).toMatch(message);
 }
 
+/** One line of a histogram file: second `second` of a run, `count` readVehicles in one bucket. */
+const histogramTick = (second: number, count: number) =>
+  JSON.stringify({
+    Name: "readVehicles",
+    Hist: {
+      LowestTrackableValue: 1000,
+      HighestTrackableValue: 3.6e12,
+      SignificantFigures: 3,
+      Counts: [0, count],
+    },
+    Elapsed: 1e9,
+    Now: `2026-01-01T00:00:0${second}Z`,
+  });
+
 describe("misuse: one line, exit 2", () => {
   it("no command, and help for an unknown command", async () => {
     await expectCli(
@@ -101,17 +115,7 @@ describe("movr report: bad inputs are one line", () => {
     writeFileSync(p, text);
     return p;
   };
-  const tick = JSON.stringify({
-    Name: "readVehicles",
-    Hist: {
-      LowestTrackableValue: 1000,
-      HighestTrackableValue: 3.6e12,
-      SignificantFigures: 3,
-      Counts: [0, 1],
-    },
-    Elapsed: 1e9,
-    Now: "2026-01-01T00:00:01Z",
-  });
+  const tick = histogramTick(1, 1);
   const good = file("good.json", `${tick}\n`);
   const out = path.join(dir, "out.html");
 
@@ -170,17 +174,7 @@ describe("movr report: bad inputs are one line", () => {
 
 describe("movr report and movr run --report: the output never replaces an input", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "movr-report-same-"));
-  const tick = `${JSON.stringify({
-    Name: "readVehicles",
-    Hist: {
-      LowestTrackableValue: 1000,
-      HighestTrackableValue: 3.6e12,
-      SignificantFigures: 3,
-      Counts: [0, 1],
-    },
-    Elapsed: 1e9,
-    Now: "2026-01-01T00:00:01Z",
-  })}\n`;
+  const tick = `${histogramTick(1, 1)}\n`;
 
   it("movr report with --out one of its histogram files (by another spelling too) is misuse, and the file is kept", async () => {
     const hist = path.join(dir, "run.json");
@@ -236,18 +230,7 @@ describe("movr report on a long run's file", () => {
     // lines up to that size (blank lines are skipped, as CockroachDB's reader does).
     const dir = mkdtempSync(path.join(tmpdir(), "movr-report-long-"));
     const hist = path.join(dir, "long.json");
-    const tick = (s: number) =>
-      JSON.stringify({
-        Name: "readVehicles",
-        Hist: {
-          LowestTrackableValue: 1000,
-          HighestTrackableValue: 3.6e12,
-          SignificantFigures: 3,
-          Counts: [0, 5],
-        },
-        Elapsed: 1e9,
-        Now: `2026-01-01T00:00:0${s}Z`,
-      });
+    const tick = (second: number) => histogramTick(second, 5);
     const fd = openSync(hist, "w");
     try {
       writeSync(fd, `${tick(1)}\n`);
