@@ -12,7 +12,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Database, SqlSession } from "./database.ts";
-import { isRetryable, sqlState } from "./sql-errors.ts";
+import { isRetryable, sqlState, UNIQUE_VIOLATION } from "./sql-errors.ts";
 
 export const LEDGER = "movr_schema_migrations";
 /** The ledger's version column holds the lease at this version; migrations start at 1. */
@@ -88,7 +88,7 @@ async function createLedger(session: SqlSession): Promise<void> {
       return;
     } catch (err) {
       // 23505 on pg_type, 42P07 duplicate table, 42710 "type already exists": another creator won.
-      const collided = isRetryable(err) || ["23505", "42P07", "42710"].includes(sqlState(err) ?? "");
+      const collided = isRetryable(err) || [UNIQUE_VIOLATION, "42P07", "42710"].includes(sqlState(err) ?? "");
       if (!collided || attempt >= 5) throw err;
       await sleep(50 * attempt);
     }
