@@ -1,23 +1,9 @@
 // The Drizzle tables and the migrated schema must agree: migrations are hand-written (ADR 001).
-import { getTableConfig, type PgTable } from "drizzle-orm/pg-core";
+import { getTableConfig } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sessions } from "../../src/auth/session.table.ts";
 import type { Database } from "../../src/db/database.ts";
-import { promoCodes, userPromoCodes } from "../../src/promo-codes/promo-code.table.ts";
-import { rides, vehicleLocationHistories } from "../../src/rides/ride.table.ts";
-import { users } from "../../src/users/user.table.ts";
-import { vehicles } from "../../src/vehicles/vehicle.table.ts";
 import { openMigrated, TARGETS } from "../support/databases.ts";
-
-const TABLES: PgTable[] = [
-  users,
-  vehicles,
-  rides,
-  vehicleLocationHistories,
-  promoCodes,
-  userPromoCodes,
-  sessions,
-];
+import { DRIZZLE_TABLES } from "../support/tables.ts";
 
 // information_schema spells types its own way.
 const TYPE_NAMES: Record<string, string> = {
@@ -39,7 +25,7 @@ describe("Drizzle tables match the migrated schema", () => {
   });
   afterAll(async () => database?.close());
 
-  it.each(TABLES.map((t) => [getTableConfig(t).name, t] as const))("%s", async (name, table) => {
+  it.each(DRIZZLE_TABLES.map((t) => [getTableConfig(t).name, t] as const))("%s", async (name, table) => {
     const config = getTableConfig(table);
     const actual = await database.query<{ column_name: string; data_type: string; is_nullable: string }>(
       "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = $1 ORDER BY column_name",

@@ -12,19 +12,16 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
-import { getTableConfig, type PgTable } from "drizzle-orm/pg-core";
+import { getTableConfig } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFERENCE_REGIONS } from "../../src/cities/region.config.ts";
 import { openPgliteShell } from "../../src/cli/shell/connection.ts";
 import { databaseConfigFor, PROJECT_ROOT } from "../../src/config.ts";
 import { openDatabase, type Database } from "../../src/db/database.ts";
 import { loadMigrations, migrate, MIGRATIONS_DIR } from "../../src/db/migrate.ts";
-import { sessions } from "../../src/auth/session.table.ts";
-import { promoCodes, userPromoCodes } from "../../src/promo-codes/promo-code.table.ts";
-import { rides, vehicleLocationHistories } from "../../src/rides/ride.table.ts";
 import { users } from "../../src/users/user.table.ts";
-import { vehicles } from "../../src/vehicles/vehicle.table.ts";
 import { multiRegionStatements } from "../../src/workload/multi-region.sql.ts";
+import { DRIZZLE_TABLES } from "../support/tables.ts";
 
 const CATALOGUE = path.join(PROJECT_ROOT, "test", "sql", "catalogue.txt");
 const UPDATE = process.env.UPDATE_SQL_CATALOGUE === "1";
@@ -338,17 +335,8 @@ async function buildCatalogue(): Promise<string> {
 
 /** Columns that may be NULL, as "table.column", from the Drizzle tables. */
 function nullableColumns(): Set<string> {
-  const tables: PgTable[] = [
-    users,
-    vehicles,
-    rides,
-    vehicleLocationHistories,
-    promoCodes,
-    userPromoCodes,
-    sessions,
-  ];
   const out = new Set<string>();
-  for (const t of tables) {
+  for (const t of DRIZZLE_TABLES) {
     const config = getTableConfig(t);
     for (const c of config.columns) if (!c.notNull && !c.primary) out.add(`${config.name}.${c.name}`);
   }
