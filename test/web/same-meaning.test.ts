@@ -47,6 +47,10 @@ describe.each(TARGETS)("same value, same meaning on $name", (target) => {
   const post = (url: string, payload: object, headers: Record<string, string> = {}) =>
     app.inject({ method: "POST", url: API + url, payload, headers });
 
+  /** A red bike in Boston owned by `owner`, added through the service. */
+  const bikeOf = (owner: { id: string }) =>
+    addVehicle(ctx, { ownerCity: "boston", ownerId: owner.id, type: "bike", color: "red", location: "x" });
+
   async function apiLogin(username: string, password: string) {
     return post("/auth/login", { username, password });
   }
@@ -131,13 +135,7 @@ describe.each(TARGETS)("same value, same meaning on $name", (target) => {
       ];
       const ids: string[] = [];
       for (const start of starts) {
-        const v = await addVehicle(ctx, {
-          ownerCity: "boston",
-          ownerId: owner.id,
-          type: "bike",
-          color: "red",
-          location: "x",
-        });
+        const v = await bikeOf(owner);
         const id = randomUUID();
         ids.push(id);
         await database.query(
@@ -186,13 +184,7 @@ describe.each(TARGETS)("same value, same meaning on $name", (target) => {
     it("ends it (the end is never before the stored start) instead of a 500", async () => {
       const login = await apiAccount(app, { prefix: "end_", name: "E" });
       const owner = await addUser(ctx, { city: "boston", name: "Owen" });
-      const v = await addVehicle(ctx, {
-        ownerCity: "boston",
-        ownerId: owner.id,
-        type: "bike",
-        color: "red",
-        location: "x",
-      });
+      const v = await bikeOf(owner);
       await database.query(`UPDATE vehicles SET status = 'in_use' WHERE city = 'boston' AND id = $1`, [v.id]);
       const rideId = randomUUID();
       // 0.5 ms ahead of the server's clock (another node's clock, or now() on the database).
