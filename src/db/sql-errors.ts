@@ -54,7 +54,10 @@ export function isConnectionError(err: unknown): boolean {
 
 /**
  * Why the database cannot answer now, when it cannot:
- * - `connection`: refused, reset or lost; SQLSTATE class 08; the driver's own "connection terminated".
+ * - `connection`: refused, reset or lost; SQLSTATE class 08; the driver's own "connection terminated";
+ *   any error the server sent with severity FATAL or PANIC, which ends the session whatever its
+ *   SQLSTATE (55000 "database is not currently accepting connections", 28000/28P01 a role that may
+ *   no longer log in, 25P03 idle_in_transaction_session_timeout).
  * - `shutdown`: an administrator or the server ended the session or is stopping
  *   (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 57P04 database_dropped,
  *   57P05 idle_session_timeout).
@@ -91,6 +94,17 @@ function kindOfState(state: string): UnavailabilityKind | undefined {
 }
 
 /**
+ * True for an error the server sent with severity FATAL or PANIC: it closes the session after
+ * sending it, so nothing more can be answered on it, whatever the SQLSTATE. (node-postgres keeps
+ * the severity of field S, which a server with translated messages sends in its language; the
+ * usual C and English locales say FATAL.)
+ */
+function endsSession(e: object): boolean {
+  const severity = (e as { severity?: unknown }).severity;
+  return severity === "FATAL" || severity === "PANIC";
+}
+
+/**
  * The kind of "the database is not able to answer now" that `err` is, or undefined when it is
  * anything else (a constraint, a bug, a serialization failure that runTransaction retries).
  * Looks down the cause chain (Drizzle wraps driver errors; AggregateError from a dual-stack
@@ -115,6 +129,7 @@ export function unavailabilityOf(err: unknown): UnavailabilityKind | undefined {
     const msg = String((e as { message?: unknown }).message ?? "");
     if (POOL_TIMEOUT.test(msg)) return "pool_timeout";
     if (CONNECTION_MESSAGE.test(msg)) return "connection";
+    if (endsSession(e)) return "connection";
     queue.push((e as { cause?: unknown }).cause);
     const inner = (e as { errors?: unknown }).errors;
     if (Array.isArray(inner)) for (const i of inner.slice(0, 3)) queue.push(i);

@@ -142,6 +142,48 @@ if (SERVER_URL) {
       }
     }, 120_000);
 
+    it("a database that refuses new sessions (FATAL 55000, ALLOW_CONNECTIONS false): 503, not 500; back after", async () => {
+      // Any FATAL error ends the session: connections refused for a reason outside class 08/57P
+      // (55000 here; 28000/28P01 when a role may no longer log in) are outages too.
+      const url = await createServerDatabase();
+      const name = new URL(url).pathname.slice(1);
+      const database = await openWith(url, { idleTimeoutMs: 1 });
+      await migrate(database);
+      const app = await buildApp({ config, ctx: testContext(database), logger: false });
+      const admin = new pg.Client({ connectionString: SERVER_URL });
+      await admin.connect();
+      try {
+        expect((await app.inject({ method: "GET", url: VEHICLES })).statusCode).toBe(200);
+        await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+        await admin.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+          [name],
+        );
+        await eventually(async () => database.pool!.totalCount === 0, "the pool to drop its connections");
+        expect503(await app.inject({ method: "GET", url: VEHICLES }), /cannot be reached/);
+        expect503(
+          await app.inject({
+            method: "POST",
+            url: "/api/v1/auth/login",
+            payload: { username: "nobody", password: "correct horse" },
+          }),
+          /cannot be reached/,
+        );
+        const err = await runTransaction(database, (tx) => tx.execute(sql`SELECT 1`)).catch(
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(DatabaseUnavailableError);
+        expect((err as DatabaseUnavailableError).kind).toBe("connection");
+        await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+        expect((await app.inject({ method: "GET", url: VEHICLES })).statusCode).toBe(200);
+      } finally {
+        await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`).catch(() => undefined);
+        await admin.end();
+        await app.close();
+        await database.close().catch(() => undefined);
+      }
+    }, 120_000);
+
     it("no pooled connection free within DB_POOL_ACQUIRE_TIMEOUT_MS: 503 for every waiting request", async () => {
       const url = await createServerDatabase();
       const database = await openWith(url, { max: 2, acquireTimeoutMs: 300 });
