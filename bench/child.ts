@@ -7,6 +7,7 @@
 // Children are run one at a time, or the reaped totals of two would mix.
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { performance } from "node:perf_hooks";
 
 let ticksPerSecond: number | undefined;
@@ -63,10 +64,15 @@ export interface ChildOptions {
 
 /** Runs `node args...` to its end; never rejects on a non-zero exit (the caller decides). */
 export function runNode(args: string[], o: ChildOptions = {}): Promise<ChildRun> {
+  return runCommand(process.execPath, args, o);
+}
+
+/** Runs `command args...` (no shell) to its end, as runNode. */
+export function runCommand(command: string, args: string[], o: ChildOptions = {}): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const reapedBefore = reapedChildrenCpuMs();
     const started = performance.now();
-    const child = spawn(process.execPath, args, {
+    const child = spawn(command, args, {
       cwd: o.cwd,
       env: o.env ?? process.env,
       stdio: ["ignore", "pipe", "pipe"],
@@ -111,11 +117,16 @@ export function runNode(args: string[], o: ChildOptions = {}): Promise<ChildRun>
 }
 
 /** As runNode, rejecting with the child's last stderr line when it exits non-zero. */
-export async function runNodeOk(args: string[], o: ChildOptions = {}): Promise<ChildRun> {
-  const run = await runNode(args, o);
+export function runNodeOk(args: string[], o: ChildOptions = {}): Promise<ChildRun> {
+  return runCommandOk(process.execPath, args, o);
+}
+
+/** As runCommand, rejecting with the child's last stderr line when it exits non-zero. */
+export async function runCommandOk(command: string, args: string[], o: ChildOptions = {}): Promise<ChildRun> {
+  const run = await runCommand(command, args, o);
   if (run.code !== 0) {
     const last = run.stderr.trim().split("\n").pop() ?? "";
-    throw new Error(`node ${args.join(" ").slice(0, 120)} exited ${run.code}: ${last}`);
+    throw new Error(`${path.basename(command)} ${args.join(" ").slice(0, 120)} exited ${run.code}: ${last}`);
   }
   return run;
 }

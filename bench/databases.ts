@@ -12,8 +12,9 @@ export const benchDatabaseName = (base: string): string => `${base}_${process.pi
 /** MOVR_BENCH_DATABASE_URL, or the local server's postgres database. */
 export const adminUrlFromEnv = (): string => process.env.MOVR_BENCH_DATABASE_URL || DEFAULT_BENCH_URL;
 
-async function withAdmin<T>(adminUrl: string, fn: (admin: pg.Client) => Promise<T>): Promise<T> {
-  const admin = new pg.Client({ connectionString: adminUrl });
+/** `fn` on a connection of its own to `url`, closed after. */
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   try {
     return await fn(admin);
@@ -24,24 +25,37 @@ async function withAdmin<T>(adminUrl: string, fn: (admin: pg.Client) => Promise<
 
 /** A new, empty database `name` (dropped first if there); returns its URL. */
 export async function freshDatabase(adminUrl: string, name: string): Promise<string> {
-  await withAdmin(adminUrl, async (admin) => {
+  await withClient(adminUrl, async (admin) => {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.query(`CREATE DATABASE ${name}`);
   });
+  return databaseUrl(adminUrl, name);
+}
+
+function databaseUrl(adminUrl: string, name: string): string {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return url.toString();
 }
 
+/** A new database `name`, a copy of `template` (which no session may be using); returns its URL. */
+export async function copyDatabase(adminUrl: string, template: string, name: string): Promise<string> {
+  await withClient(adminUrl, async (admin) => {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  });
+  return databaseUrl(adminUrl, name);
+}
+
 export async function dropDatabases(adminUrl: string, names: string[]): Promise<void> {
-  await withAdmin(adminUrl, async (admin) => {
+  await withClient(adminUrl, async (admin) => {
     for (const name of names) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   });
 }
 
 /** The server's version line (SELECT version()). */
 export async function serverVersion(adminUrl: string): Promise<string> {
-  return withAdmin(adminUrl, async (admin) =>
+  return withClient(adminUrl, async (admin) =>
     String((await admin.query("SELECT version() AS v")).rows[0]?.v ?? "?"),
   );
 }

@@ -11,6 +11,7 @@ import { adminUrlFromEnv, serverVersion } from "./databases.ts";
 import { runHttpBench } from "./http.bench.ts";
 import { runStartBench } from "./start.bench.ts";
 import { fmt, fmtSpread, pairsFromEnv, type Comparison, type Measurement } from "./paired.ts";
+import { PYTHON_GOAL, runPythonBench } from "./python.bench.ts";
 import { runWorkloadBench } from "./workload.bench.ts";
 
 const uptime = () => {
@@ -65,6 +66,8 @@ async function main(): Promise<void> {
     "workload tool: movr run / movr load against raw pg / COPY",
     runWorkloadBench,
   );
+  // Only where the Python generator was set up by hand (MOVR_BENCH_PYTHON_MOVR); else one line.
+  const python = await section("the Python generator of cockroachdb/movr (python.bench.ts)", runPythonBench);
   const cli = await section("command line start", runCliBench);
   // Not a paired comparison: first start, restart and memory against issue 8's absolute goals.
   await section("server start-up and memory (start.bench.ts)", () => runStartBench());
@@ -78,7 +81,7 @@ async function main(): Promise<void> {
   );
   console.log("| comparison | ours /s | baseline /s | ratio | CPU µs per op |");
   console.log("|---|---|---|---|---|");
-  for (const c of [list, rides, run, load]) console.log(row(c));
+  for (const c of [list, rides, run, load, python]) console.log(row(c));
   console.log(
     `| movr --help, ms | ${fmt(cli.movrMs, 0)} | ${fmt(cli.nodeMs, 0)} (node -e 0) | ${fmt(cli.ratio, 2)}× | |`,
   );
@@ -109,6 +112,7 @@ async function main(): Promise<void> {
   }
   atLeast("movr run", run, 0.9);
   atLeast("movr load / same-concurrency COPY", load, 0.9);
+  atLeast("movr run / the Python generator (ops/s)", python, PYTHON_GOAL);
   goals.push({
     figure: "movr --help / node -e 0",
     value: `${fmt(cli.ratio, 2)}×`,

@@ -70,7 +70,7 @@ async function migratedDatabase(adminUrl: string, name: string): Promise<string>
 }
 
 /** The schema and the reference workload's initial data (same seed each time). */
-async function loadedDatabase(adminUrl: string, name: string): Promise<string> {
+export async function loadedDatabase(adminUrl: string, name: string): Promise<string> {
   const url = await freshDatabase(adminUrl, name);
   const database = await openDatabase(databaseConfigFor(url, {}));
   try {
@@ -99,17 +99,24 @@ interface RunLine {
 }
 
 /** Operations done, and seconds since the workers started, when the window opened and at the end. */
-interface Window {
+export interface Window {
   atOpen: { ok: number; seconds: number };
   atEnd: { ok: number; seconds: number };
 }
 
-/** `movr run`'s window: its first tick rows at or past the warm-up (cumulative rate × time). */
-function movrWindow(lines: RunLine[], openedAfterStartS: number): Window {
-  const ticks = lines.filter((l) => l.type === "tick" && (l.elapsed ?? 0) >= RUN_WARMUP_SECONDS);
+/**
+ * `movr run`'s window: its first tick rows at or past the warm-up (cumulative rate × time), of
+ * every operation or of `op` alone.
+ */
+function movrWindow(lines: RunLine[], openedAfterStartS: number, op?: string): Window {
+  const ticks = lines.filter(
+    (l) => l.type === "tick" && (l.elapsed ?? 0) >= RUN_WARMUP_SECONDS && (op === undefined || l.op === op),
+  );
   const first = ticks[0]?.elapsed;
   const atTick = ticks.filter((l) => l.elapsed === first);
-  const total = lines.find((l) => l.type === "total");
+  const total = lines.find((l) =>
+    op === undefined ? l.type === "total" : l.type === "summary" && l.op === op,
+  );
   const result = lines.find((l) => l.type === "result");
   return {
     // Each row's opsPerSecCum is ok / elapsed at the tick; the tick's exact time is when its line
@@ -121,6 +128,9 @@ function movrWindow(lines: RunLine[], openedAfterStartS: number): Window {
     atEnd: { ok: total?.ok ?? Number.NaN, seconds: (result?.elapsedMs ?? Number.NaN) / 1000 },
   };
 }
+
+export const windowRate = (w: Window): number =>
+  (w.atEnd.ok - w.atOpen.ok) / (w.atEnd.seconds - w.atOpen.seconds);
 
 /** workload.raw.ts's window: its own "warm" and "total" lines. */
 function rawWindow(lines: RunLine[]): Window {
@@ -140,6 +150,7 @@ async function workloadRound(
   args: string[],
   marks: { startsAt: RegExp; windowOpens: RegExp },
   window: (lines: RunLine[], openedAfterStartS: number) => Window,
+  readsWindow?: (lines: RunLine[], openedAfterStartS: number) => Window,
 ): Promise<Measurement> {
   const run = await runNodeOk(args, {
     ...marks,
@@ -155,13 +166,16 @@ async function workloadRound(
   const result = lines.find((l) => l.type === "result");
   if (!total || !result)
     throw new Error(`no summary in the output of ${args[0]}:\n${run.stdout.slice(-500)}`);
-  const w = window(lines, (run.openedAtMs - run.startedAtMs) / 1000);
+  const openedAfterStartS = (run.openedAtMs - run.startedAtMs) / 1000;
+  const w = window(lines, openedAfterStartS);
   const ops = w.atEnd.ok - w.atOpen.ok;
+  const reads = readsWindow?.(lines, openedAfterStartS);
   return {
     rate: ops / (w.atEnd.seconds - w.atOpen.seconds),
     ops,
     cpuMs: run.cpuMs,
     extra: {
+      ...(reads ? { readsPerSec: windowRate(reads) } : {}),
       p50: total.p50Ms ?? Number.NaN,
       p99: total.p99Ms ?? Number.NaN,
       errors: total.errors ?? 0,
@@ -236,7 +250,33 @@ async function checkSameStatements(url: string): Promise<string[]> {
   ];
 }
 
-const progress = printRound("ops/s");
+/**
+ * One `movr run` round: the real command line at RUN_CONCURRENCY and READ_PERCENT, measured after
+ * the warm-up; its extra `readsPerSec` is readVehicles' rate in the same window.
+ */
+export function movrRunRound(url: string, roundSeconds: number): Promise<Measurement> {
+  return workloadRound(
+    [
+      MOVR,
+      "run",
+      "--url",
+      url,
+      "--concurrency",
+      String(RUN_CONCURRENCY),
+      "--duration",
+      `${roundSeconds}s`,
+      "--read-percent",
+      String(READ_PERCENT),
+      "--display-format",
+      "json",
+    ],
+    { startsAt: /Running the movr workload/, windowOpens: FIRST_STEADY_TICK },
+    movrWindow,
+    (lines, openedAfterStartS) => movrWindow(lines, openedAfterStartS, "readVehicles"),
+  );
+}
+
+export const progress = printRound("ops/s");
 
 export async function runWorkloadBench(): Promise<Comparison[]> {
   const adminUrl = adminUrlFromEnv();
@@ -252,28 +292,7 @@ export async function runWorkloadBench(): Promise<Comparison[]> {
       `movr run against the same mix on raw pg: concurrency ${RUN_CONCURRENCY} each, ${READ_PERCENT}% reads, one database; rounds of ${roundSeconds} s, measured after the first ${RUN_WARMUP_SECONDS} s (warm-up)`,
     );
     const result = await runPaired(
-      {
-        label: "movr run",
-        measure: () =>
-          workloadRound(
-            [
-              MOVR,
-              "run",
-              "--url",
-              runUrl,
-              "--concurrency",
-              String(RUN_CONCURRENCY),
-              "--duration",
-              `${roundSeconds}s`,
-              "--read-percent",
-              String(READ_PERCENT),
-              "--display-format",
-              "json",
-            ],
-            { startsAt: /Running the movr workload/, windowOpens: FIRST_STEADY_TICK },
-            movrWindow,
-          ),
-      },
+      { label: "movr run", measure: () => movrRunRound(runUrl, roundSeconds) },
       {
         label: "raw pg",
         measure: () =>
