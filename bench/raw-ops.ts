@@ -30,6 +30,8 @@ export const SQL = {
   startRide: `with "rider" as (select "id" from "users" where ("users"."city" = $1 and "users"."id" = $2 and "users"."deactivated_at" is null)), "claimed" as (update "vehicles" set "status" = $3 where ("vehicles"."city" = $4 and "vehicles"."id" = $5 and "vehicles"."status" = $6 and EXISTS (SELECT 1 FROM "rider")) returning "current_location"), "ride" as (insert into "rides" (${RIDE_COLS}) SELECT $7::uuid, $8, $9, $10::uuid, $11::uuid, "claimed"."current_location", NULL, $12::timestamp, NULL, NULL FROM "claimed" returning ${RIDE_COLS}), "counted" as (update "user_promo_codes" set "usage_count" = coalesce("user_promo_codes"."usage_count", 0) + 1 where ("user_promo_codes"."city" = $13 and "user_promo_codes"."user_id" = $14 and EXISTS (SELECT 1 FROM "ride") and exists (select "code" from "promo_codes" where ("promo_codes"."code" = "user_promo_codes"."code" and ("promo_codes"."expiration_time" is null or "promo_codes"."expiration_time" > $15))))) select ${RIDE_COLS} from "ride"`,
   rideToEnd: `select "rides"."id", "rides"."city", "rides"."vehicle_city", "rides"."rider_id", "rides"."vehicle_id", "rides"."start_address", "rides"."end_address", "rides"."start_time", "rides"."end_time", "rides"."revenue", "vehicles"."type", ( SELECT json_agg("promo_codes"."rules") FROM "user_promo_codes" INNER JOIN "promo_codes" ON "promo_codes"."code" = "user_promo_codes"."code" WHERE "user_promo_codes"."city" = "rides"."city" AND "user_promo_codes"."user_id" = "rides"."rider_id" AND ("promo_codes"."expiration_time" IS NULL OR "promo_codes"."expiration_time" > $1)) from "rides" left join "vehicles" on ("vehicles"."city" = "rides"."vehicle_city" and "vehicles"."id" = "rides"."vehicle_id") where ("rides"."city" = $2 and "rides"."id" = $3)`,
   finishRide: `with "ended" as (update "rides" set "end_address" = $1, "end_time" = GREATEST($2::timestamp, COALESCE("rides"."start_time", $3::timestamp)), "revenue" = $4::numeric where ("rides"."city" = $5 and "rides"."id" = $6 and "rides"."end_time" is null) returning ${RIDE_COLS}), "freed" as (update "vehicles" set "status" = $7, "current_location" = $8 where ("vehicles"."city" = $9 and "vehicles"."id" = $10 and "vehicles"."status" = $11 and EXISTS (SELECT 1 FROM "ended"))) select ${RIDE_COLS} from "ended"`,
+  riderRideToEnd: `select "rides"."id", "rides"."city", "rides"."vehicle_city", "rides"."rider_id", "rides"."vehicle_id", "rides"."start_address", "rides"."end_address", "rides"."start_time", "rides"."end_time", "rides"."revenue", "vehicles"."type", ( SELECT json_agg("promo_codes"."rules") FROM "user_promo_codes" INNER JOIN "promo_codes" ON "promo_codes"."code" = "user_promo_codes"."code" WHERE "user_promo_codes"."city" = "rides"."city" AND "user_promo_codes"."user_id" = "rides"."rider_id" AND ("promo_codes"."expiration_time" IS NULL OR "promo_codes"."expiration_time" > $1)) from "rides" left join "vehicles" on ("vehicles"."city" = "rides"."vehicle_city" and "vehicles"."id" = "rides"."vehicle_id") where ("rides"."city" = $2 and "rides"."rider_id" = $3 and "rides"."id" = $4 and "rides"."end_time" is null)`,
+  riderFinishRide: `with "ended" as (update "rides" set "end_address" = $1, "end_time" = GREATEST($2::timestamp, COALESCE("rides"."start_time", $3::timestamp)), "revenue" = $4::numeric where ("rides"."city" = $5 and "rides"."rider_id" = $6 and "rides"."id" = $7 and "rides"."end_time" is null) returning ${RIDE_COLS}), "freed" as (update "vehicles" set "status" = $8, "current_location" = $9 where ("vehicles"."city" = $10 and "vehicles"."id" = $11 and "vehicles"."status" = $12 and EXISTS (SELECT 1 FROM "ended"))) select ${RIDE_COLS} from "ended"`,
   activeRides: `select ${RIDE_COLS} from "rides" where ("rides"."city" = $1 and "rides"."end_time" is null) order by "rides"."start_time" asc nulls first, "rides"."id" asc limit $2`,
   logLocation: `with "ride" as (select "city", "rider_id", "end_time" from "rides" where ("rides"."city" = $1 and "rides"."id" = $2)), "logged" as (insert into "vehicle_location_histories" ("city", "ride_id", "timestamp", "lat", "long") SELECT $3, $4::uuid, $5::timestamp, $6::float8, $7::float8 FROM "ride" WHERE "ride"."end_time" IS NULL AND ($8::uuid IS NULL OR ("ride"."rider_id" = $9::uuid AND "ride"."city" = $10)) returning "ride_id") select "city", "rider_id", "end_time", EXISTS (SELECT 1 FROM "logged") as "logged" from "ride"`,
   insertPromoCode: `insert into "promo_codes" (${PROMO_COLS}) values ($1, $2, $3, $4, $5) returning ${PROMO_COLS}`,
@@ -96,7 +98,9 @@ export async function startRide(
 
 /**
  * endRide: BEGIN, the ride with its vehicle's type and the rider's valid promo rules (one read),
- * the fare, then the end and the vehicle back in one statement, COMMIT.
+ * the fare, then the end and the vehicle back in one statement, COMMIT. With `riderId`, as MovR
+ * does (ADR 019): read and written as that rider's active ride (rides_one_active_per_rider), and
+ * read by its key only when that found nothing, to tell why.
  */
 export async function endRide(
   db: RawDb,
@@ -104,9 +108,15 @@ export async function endRide(
 ): Promise<Row> {
   const { city, rideId, location, now } = end;
   return db.tx(false, async (q) => {
-    const ride = (await q(SQL.rideToEnd, [now.toISOString(), city, rideId])).rows[0];
+    const { riderId } = end;
+    const at = now.toISOString();
+    const ride =
+      (riderId === undefined
+        ? undefined
+        : (await q(SQL.riderRideToEnd, [at, city, riderId, rideId])).rows[0]) ??
+      (await q(SQL.rideToEnd, [at, city, rideId])).rows[0];
     if (!ride) throw new RawRefusal("not_found");
-    if (end.riderId !== undefined && ride.rider_id !== end.riderId) throw new RawRefusal("forbidden");
+    if (riderId !== undefined && ride.rider_id !== riderId) throw new RawRefusal("forbidden");
     if (ride.end_time) throw new RawRefusal("ride_already_ended");
     const rules = (ride.json_agg ?? []) as { type?: string; value?: string }[];
     const best = maxOf(
@@ -118,19 +128,16 @@ export async function endRide(
     const fare = computeFare((ride.type as VehicleType | null) ?? null, startedAt, endTime, best);
     const stamp = endTime.toISOString();
     const fareText = centsToDecimal(fare.cents);
+    const key = riderId === undefined ? [city, rideId] : [city, riderId, rideId];
+    const freed = ["available", location, city, ride.vehicle_id, "in_use"];
     const ended = (
-      await q(SQL.finishRide, [
+      await q(riderId === undefined ? SQL.finishRide : SQL.riderFinishRide, [
         location,
         stamp,
         stamp,
         fareText,
-        city,
-        rideId,
-        "available",
-        location,
-        city,
-        ride.vehicle_id,
-        "in_use",
+        ...key,
+        ...freed,
       ])
     ).rows[0];
     if (!ended) throw new RawRefusal("ride_already_ended");

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, exists, gt, isNull, lt, or, sql } from "drizzle-orm";
 import { ascNullsFirst, descNullsLast } from "../db/order.ts";
+import type { Db } from "../db/database.ts";
 import { preparedQuery } from "../db/prepared.ts";
 import type { Tx } from "../db/transaction.ts";
 import { promoCodes, userPromoCodes, type PromoRules } from "../promo-codes/promo-code.table.ts";
@@ -102,8 +103,13 @@ export interface RideToEnd {
   promoRules: PromoRules[];
 }
 
-const rideToEnd = preparedQuery("ride_to_end", (db) =>
-  db
+/**
+ * The ride to end by its key, or (`byRider`) only while it is the active ride of the given rider.
+ * The second finds it through rides_one_active_per_rider, whose page no other ride's end writes:
+ * see findRideToEnd.
+ */
+function rideToEndQuery(db: Db, byRider: boolean) {
+  return db
     .select({
       ride: rides,
       vehicleType: vehicles.type,
@@ -115,21 +121,47 @@ const rideToEnd = preparedQuery("ride_to_end", (db) =>
     })
     .from(rides)
     .leftJoin(vehicles, and(eq(vehicles.city, rides.vehicleCity), eq(vehicles.id, rides.vehicleId)))
-    .where(and(eq(rides.city, P("city")), eq(rides.id, P("id")))),
-);
+    .where(rideToEndKey(byRider));
+}
+
+/** `city` and `id`; with `byRider`, also `riderId` and not ended (the partial unique index's rows). */
+function rideToEndKey(byRider: boolean, active = byRider) {
+  return and(
+    eq(rides.city, P("city")),
+    byRider ? eq(rides.riderId, P("riderId")) : undefined,
+    eq(rides.id, P("id")),
+    active ? isNull(rides.endTime) : undefined,
+  );
+}
+
+const rideToEnd = preparedQuery("ride_to_end", (db) => rideToEndQuery(db, false));
+const riderRideToEnd = preparedQuery("rider_ride_to_end", (db) => rideToEndQuery(db, true));
 
 /**
  * Everything ending a ride needs, in one round trip: the ride, its vehicle's type, and the
  * rider's valid promo rules. Fewer round trips keep the transaction short, and a short
  * transaction is less likely to meet a concurrent one (40001), on PostgreSQL and CockroachDB.
+ *
+ * With `riderId`: only while the ride is that rider's active ride (else undefined), read through
+ * the partial unique index rides_one_active_per_rider rather than the primary key. PostgreSQL's
+ * SERIALIZABLE locks what an index scan reads by the index page: every ride's end writes a new
+ * entry into a page of rides_pkey (setting end_time is never a HOT update, the partial indexes
+ * name it), so two ends whose rides share a primary-key page each read what the other writes and
+ * one fails with 40001. Ends write nothing into the partial index's pages (an ended ride is not in
+ * it). See docs/decisions/019-ending-a-ride-by-the-riders-active-ride.md.
  */
 export async function findRideToEnd(
   tx: Tx,
   city: string,
   id: string,
   now: Date,
+  riderId?: string,
 ): Promise<RideToEnd | undefined> {
-  const [row] = await rideToEnd(tx).execute({ city, id, now: now.toISOString() });
+  const at = now.toISOString();
+  const [row] =
+    riderId === undefined
+      ? await rideToEnd(tx).execute({ city, id, now: at })
+      : await riderRideToEnd(tx).execute({ city, id, riderId, now: at });
   return row && { ride: row.ride, vehicleType: row.vehicleType, promoRules: row.promoRules ?? [] };
 }
 
@@ -159,7 +191,7 @@ export async function findActiveRideOfVehicle(
   return row;
 }
 
-const endRideStatement = preparedQuery("end_ride", (db) => {
+function endRideQuery(db: Db, byRider: boolean) {
   const endTime = sql`${P("endTime")}::timestamp`;
   const ended = db.$with("ended").as(
     db
@@ -169,7 +201,7 @@ const endRideStatement = preparedQuery("end_ride", (db) => {
         revenue: sql`${P("revenue")}::numeric`,
         endTime: sql`GREATEST(${endTime}, COALESCE(${rides.startTime}, ${endTime}))`,
       })
-      .where(and(eq(rides.city, P("city")), eq(rides.id, P("id")), isNull(rides.endTime)))
+      .where(rideToEndKey(byRider, true))
       .returning(),
   );
   // The ride's vehicle is available again, where the ride ended (unless its owner removed it).
@@ -187,27 +219,35 @@ const endRideStatement = preparedQuery("end_ride", (db) => {
       ),
   );
   return db.with(ended, freed).select().from(ended);
-});
+}
+
+const endRideStatement = preparedQuery("end_ride", (db) => endRideQuery(db, false));
+const riderEndRideStatement = preparedQuery("rider_end_ride", (db) => endRideQuery(db, true));
 
 /**
  * Marks the ride ended and makes its vehicle available where the ride ended, in one statement;
  * undefined when the ride had already ended (or does not exist), and then nothing changed. The
  * end is never before the stored start (the end-after-start CHECK): GREATEST with start_time, in
  * SQL, because the stored start may have microseconds, or come from a clock ahead of this one.
+ * With `riderId`, only while it is that rider's active ride, found as findRideToEnd does.
  */
 export async function finishRide(
   tx: Tx,
-  ride: { city: string; id: string; vehicleId: string | null },
+  ride: { city: string; id: string; vehicleId: string | null; riderId?: string },
   end: { endAddress: string; endTime: Date; revenue: string },
 ): Promise<RideRow | undefined> {
-  const [row] = await endRideStatement(tx).execute({
+  const values = {
     city: ride.city,
     id: ride.id,
     vehicleId: ride.vehicleId,
     endAddress: end.endAddress,
     endTime: end.endTime.toISOString(),
     revenue: end.revenue,
-  });
+  };
+  const [row] =
+    ride.riderId === undefined
+      ? await endRideStatement(tx).execute(values)
+      : await riderEndRideStatement(tx).execute({ ...values, riderId: ride.riderId });
   return row;
 }
 

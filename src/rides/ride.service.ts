@@ -128,8 +128,14 @@ export async function endRide(
   const rideId = requireUuid("rideId", input.rideId);
   const location = requireText("location", input.location, LIMITS.address);
   const now = ctx.clock();
+  // A rider's own active ride is read and written through the rider's key, which another ride's
+  // end never writes (far fewer 40001s, see findRideToEnd). Found so or not, the key tells why.
+  const riderId =
+    input.actor !== "system" && input.actor.riderCity === city ? input.actor.riderId : undefined;
   const row = await runTransaction(ctx.database, async (tx) => {
-    const found = await findRideToEnd(tx, city, rideId, now);
+    const found =
+      (riderId !== undefined ? await findRideToEnd(tx, city, rideId, now, riderId) : undefined) ??
+      (await findRideToEnd(tx, city, rideId, now));
     if (!found) throw notFound("That ride");
     const { ride, vehicleType, promoRules } = found;
     requireRider(input.actor, ride);
@@ -143,7 +149,7 @@ export async function endRide(
     const fare = computeFare(vehicleType, startedAt, endTime, best);
     const ended = await finishRide(
       tx,
-      { city, id: rideId, vehicleId: ride.vehicleId },
+      { city, id: rideId, vehicleId: ride.vehicleId, riderId },
       { endAddress: location, endTime, revenue: centsToDecimal(fare.cents) },
     );
     if (!ended) throw conflict("ride_already_ended", "That ride has already ended.");

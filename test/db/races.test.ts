@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database.ts";
 import { applyPromoCode, createPromoCode, listPromoCodes } from "../../src/promo-codes/promo-code.service.ts";
-import { startRide } from "../../src/rides/ride.service.ts";
+import { endRide, startRide } from "../../src/rides/ride.service.ts";
 import { DomainError } from "../../src/shared/errors.ts";
 import type { MovrContext } from "../../src/shared/context.ts";
 import { addUser } from "../../src/users/user.service.ts";
@@ -97,6 +97,30 @@ describe.each(TARGETS)("races on $name", (target) => {
     expect(await activeRides("rider_id", rider.id)).toBe(1);
     const inUse = await Promise.all(vehicles.map((v) => getVehicle(ctx, city, v.id)));
     expect(inUse.filter((v) => v.status === "in_use")).toHaveLength(1);
+  });
+
+  it("one ride ended 10 times at once, by its rider and by the system: ended once, vehicle freed", async () => {
+    const vehicle = await newVehicle();
+    const rider = await addUser(ctx, { city, name: "Leaver" });
+    const ride = await startRide(ctx, { city, vehicleId: vehicle.id, riderId: rider.id });
+    const byRider = { riderCity: city, riderId: rider.id };
+    const retriesBefore = database.stats.retries;
+    // The rider's ends take the rider's active ride (ADR 019), the system's the ride's key.
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        outcome(
+          endRide(ctx, { city, rideId: ride.id, location: `Exit ${i}`, actor: i % 2 ? "system" : byRider }),
+        ),
+      ),
+    );
+    console.log(
+      `[${target.name}] one ride, 10 ends:`,
+      tally(outcomes),
+      `40001 retries: ${database.stats.retries - retriesBefore}`,
+    );
+    expect(tally(outcomes)).toEqual({ ok: 1, ride_already_ended: 9 });
+    expect(await activeRides("rider_id", rider.id)).toBe(0);
+    expect((await getVehicle(ctx, city, vehicle.id)).status).toBe("available");
   });
 
   it("N users applying one promo code at once: every application counted", async () => {

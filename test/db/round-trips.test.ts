@@ -37,6 +37,8 @@ const EXPECTED = {
   "start ride": { statements: 1, transaction: false },
   "log location": { statements: 1, transaction: false },
   "end ride": { statements: 2, transaction: true },
+  // Through the rider's active ride (ADR 019): as many.
+  "end ride by its rider": { statements: 2, transaction: true },
   // The rest of the workload's operations (src/workload/workload.ts).
   "active rides": { statements: 1, transaction: false },
   "pick user": { statements: 1, transaction: false },
@@ -54,6 +56,7 @@ const HOT_PATHS: ReadonlySet<string> = new Set([
   "start ride",
   "log location",
   "end ride",
+  "end ride by its rider",
   "active rides",
   "pick user",
   "pick vehicle",
@@ -152,6 +155,15 @@ describe.each(TARGETS)("round trips on $name", (target) => {
     );
     await measure("end ride", () =>
       endRide(ctx(), { city: "boston", rideId, location: "2 Main St", actor: "system" }),
+    );
+    const again = await startRide(ctx(), { city: "boston", vehicleId: vehicle.id, riderId: rider.id });
+    await measure("end ride by its rider", () =>
+      endRide(ctx(), {
+        city: "boston",
+        rideId: again.id,
+        location: "3 Main St",
+        actor: { riderCity: "boston", riderId: rider.id },
+      }),
     );
     await measure("logout", () => logout(ctx(), token));
     await measure("active rides", () => listActiveRides(ctx(), "boston", 10));

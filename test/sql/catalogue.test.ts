@@ -147,9 +147,11 @@ function calls(m: Record<string, Repo>): Record<string, Call> {
       }),
     ),
     "rides/ride.repository findRide": tx((t) => f("rides/ride.repository", "findRide")(t, CITY, R)),
-    "rides/ride.repository findRideToEnd": tx((t) =>
-      f("rides/ride.repository", "findRideToEnd")(t, CITY, R, NOW),
-    ),
+    // By the ride's key, then as its rider's active ride.
+    "rides/ride.repository findRideToEnd": tx(async (t) => {
+      await f("rides/ride.repository", "findRideToEnd")(t, CITY, R, NOW);
+      await f("rides/ride.repository", "findRideToEnd")(t, CITY, R, NOW, U);
+    }),
     "rides/ride.repository findActiveRideOfRider": tx((t) =>
       f("rides/ride.repository", "findActiveRideOfRider")(t, CITY, U),
     ),
@@ -170,13 +172,11 @@ function calls(m: Record<string, Repo>): Record<string, Call> {
     "rides/ride.repository listActiveRides": tx((t) =>
       f("rides/ride.repository", "listActiveRides")(t, CITY, 5),
     ),
-    "rides/ride.repository finishRide": tx((t) =>
-      f("rides/ride.repository", "finishRide")(
-        t,
-        { city: CITY, id: R, vehicleId: V },
-        { endAddress: "there", endTime: NOW, revenue: "1.00" },
-      ),
-    ),
+    "rides/ride.repository finishRide": tx(async (t) => {
+      const end = { endAddress: "there", endTime: NOW, revenue: "1.00" };
+      await f("rides/ride.repository", "finishRide")(t, { city: CITY, id: R, vehicleId: V }, end);
+      await f("rides/ride.repository", "finishRide")(t, { city: CITY, id: R, vehicleId: V, riderId: U }, end);
+    }),
     "promo-codes/promo-code.repository insertPromoCode": tx((t) =>
       f("promo-codes/promo-code.repository", "insertPromoCode")(t, {
         code: "C",
