@@ -1,7 +1,7 @@
-import { and, asc, eq, exists, gt, isNull, ne, or, sql } from "drizzle-orm";
+import { and, asc, eq, exists, getTableColumns, gt, isNull, ne, or, sql } from "drizzle-orm";
 import { ascNullsFirst } from "../db/order.ts";
 import { firstAfterPivot } from "../db/pick.ts";
-import { preparedQuery } from "../db/prepared.ts";
+import { preparedQuery, preparedRead } from "../db/prepared.ts";
 import type { Tx } from "../db/transaction.ts";
 import { rides } from "../rides/ride.table.ts";
 import { vehicles, type VehicleRow, type VehicleStatus, type VehicleType } from "./vehicle.table.ts";
@@ -59,23 +59,31 @@ export interface VehicleFilter {
   limit: number;
 }
 
-/** listVehicles' statement for one combination of filters (eight at most), each prepared once. */
+const VEHICLE_COLUMNS = getTableColumns(vehicles);
+
+/**
+ * listVehicles' statement for one combination of filters (eight at most), each prepared once.
+ * The hottest read of the API (GET a city's vehicles): its rows skip Drizzle's mapping (ADR 019).
+ */
 const vehiclePages = new Map<string, ReturnType<typeof vehiclePage>>();
 function vehiclePage(status: boolean, type: boolean, after: boolean) {
-  return preparedQuery(`vehicles_${Number(status)}${Number(type)}${Number(after)}`, (db) =>
-    db
-      .select()
-      .from(vehicles)
-      .where(
-        and(
-          eq(vehicles.city, P("city")),
-          status ? eq(vehicles.status, P("status")) : undefined,
-          type ? eq(vehicles.type, P("type")) : undefined,
-          after ? gt(vehicles.id, P("afterId")) : undefined,
-        ),
-      )
-      .orderBy(asc(vehicles.id))
-      .limit(P("limit")),
+  return preparedRead(
+    `vehicles_${Number(status)}${Number(type)}${Number(after)}`,
+    VEHICLE_COLUMNS,
+    (db, columns) =>
+      db
+        .select(columns)
+        .from(vehicles)
+        .where(
+          and(
+            eq(vehicles.city, P("city")),
+            status ? eq(vehicles.status, P("status")) : undefined,
+            type ? eq(vehicles.type, P("type")) : undefined,
+            after ? gt(vehicles.id, P("afterId")) : undefined,
+          ),
+        )
+        .orderBy(asc(vehicles.id))
+        .limit(P("limit")),
   );
 }
 
@@ -87,7 +95,7 @@ export async function listVehicles(tx: Tx, f: VehicleFilter): Promise<VehicleRow
     page = vehiclePage(Boolean(f.status), Boolean(f.type), Boolean(f.afterId));
     vehiclePages.set(shape, page);
   }
-  return page(tx).execute({
+  return page(tx, {
     city: f.city,
     status: f.status ?? null,
     type: f.type ?? null,

@@ -1,0 +1,188 @@
+// Rows of a hot read straight from the driver, decoded once by a reader built from the selection
+// (src/db/prepared.ts preparedRead). Drizzle's own row mapping checks every field's kind on every
+// row (`is()`), walks a path per field and parses each timestamp with the Date parser; here the
+// per-column work is decided when the statement is built. See docs/decisions/020-hot-reads.md.
+import { Column, getTableColumns, is, SQL, Table } from "drizzle-orm";
+import pg from "pg";
+import { pushAll } from "../shared/arrays.ts";
+import type { Db } from "./database.ts";
+
+/** Runs one named statement on a Drizzle instance's driver; rows as arrays, in select order. */
+export type DriverRun = (name: string, text: string, params: unknown[]) => Promise<unknown[][]>;
+
+// Type ids Drizzle's drivers read as text (drizzle-orm's node-postgres and pglite sessions):
+// timestamp, timestamptz, date, interval and their arrays, numeric[]. Every other type keeps its
+// driver's parser, as with Drizzle, so each column's decoder sees what it would under Drizzle.
+const TEXT_TYPE_IDS = new Set([1114, 1184, 1082, 1186, 1115, 1185, 1182, 1187, 1231]);
+const asText = (value: unknown) => value;
+const PG_TYPES = {
+  getTypeParser: (id: number, format?: string) =>
+    TEXT_TYPE_IDS.has(id) ? asText : pg.types.getTypeParser(id, format as "text"),
+};
+const PGLITE_PARSERS = Object.fromEntries([...TEXT_TYPE_IDS].map((id) => [id, asText]));
+
+interface PgliteLike {
+  query(text: string, params: unknown[], options: object): Promise<{ rows: unknown[] }>;
+}
+
+const runners = new WeakMap<Db, DriverRun>();
+
+/**
+ * The driver under a Drizzle instance (`$client`): a pg pool or client, sent the statement by
+ * name (parsed once per connection); or PGlite (or the embedded handle's gate in front of it),
+ * which takes no name.
+ */
+export function driverRun(db: Db): DriverRun {
+  let run = runners.get(db);
+  if (run === undefined) {
+    const client = (db as unknown as { $client: unknown }).$client;
+    if (client instanceof pg.Pool || client instanceof pg.Client) {
+      const on = client;
+      run = async (name, text, values) =>
+        (await on.query<unknown[]>({ name, text, values, rowMode: "array", types: PG_TYPES })).rows;
+    } else {
+      const on = client as PgliteLike;
+      run = async (_name, text, values) =>
+        (await on.query(text, values, { rowMode: "array", parsers: PGLITE_PARSERS })).rows as unknown[][];
+    }
+    runners.set(db, run);
+  }
+  return run;
+}
+
+type Decode = (value: unknown) => unknown;
+
+/** One selected value: where it goes in the row object, and how its driver value is read. */
+interface Slot {
+  key: string;
+  /** Set for a value nested one level down (`{ user: users }` → row.user.id). */
+  parent?: string;
+  decode?: Decode;
+}
+
+/**
+ * The selection's values in the order Drizzle puts them in the select list (its
+ * orderSelectedFields: keys in insertion order, a table's columns in definition order). Columns,
+ * SQL expressions and whole tables, one level of nesting: what the hot reads select.
+ */
+function slotsOf(selection: Record<string, unknown>, parent?: string): Slot[] {
+  const slots: Slot[] = [];
+  for (const [key, field] of Object.entries(selection)) {
+    if (is(field, Column)) slots.push({ key, parent, decode: columnDecoder(field) });
+    else if (is(field, SQL)) slots.push({ key, parent, decode: sqlDecoder(field) });
+    else if (is(field, SQL.Aliased)) slots.push({ key, parent, decode: sqlDecoder(field.sql) });
+    else if (parent === undefined && is(field, Table)) pushAll(slots, slotsOf(getTableColumns(field), key));
+    else throw new Error(`preparedRead: "${key}" is not a column, an SQL expression or a table`);
+  }
+  return slots;
+}
+
+const identity = Column.prototype.mapFromDriverValue;
+
+function columnDecoder(column: Column): Decode | undefined {
+  if (column.columnType === "PgTimestamp" && !(column as Column & { withTimezone?: boolean }).withTimezone)
+    return (value) => (typeof value === "string" ? timestampFromText(value) : value);
+  if (column.mapFromDriverValue === identity) return undefined;
+  return (value) => column.mapFromDriverValue(value);
+}
+
+/** An SQL expression's decoder: its `.mapWith()`, or Drizzle's no-op (internal to its typings). */
+function sqlDecoder(expression: SQL): Decode | undefined {
+  const { decoder } = expression as unknown as { decoder: { mapFromDriverValue: Decode } };
+  return decoder.mapFromDriverValue === identity ? undefined : (value) => decoder.mapFromDriverValue(value);
+}
+
+/** Reads a driver row (an array in select order) into the object Drizzle would have made. */
+export function rowReader<R>(selection: Record<string, unknown>): (values: unknown[]) => R {
+  const slots = slotsOf(selection);
+  const nested = [...new Set(slots.flatMap((s) => (s.parent === undefined ? [] : [s.parent])))];
+  return (values) => {
+    const row: Record<string, unknown> = {};
+    for (const parent of nested) row[parent] = {};
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      const raw = values[i];
+      // As Drizzle: NULL is null whatever the column; only values go through a decoder.
+      const value = raw === null || raw === undefined ? null : slot.decode ? slot.decode(raw) : raw;
+      if (slot.parent === undefined) row[slot.key] = value;
+      else (row[slot.parent] as Record<string, unknown>)[slot.key] = value;
+    }
+    return row as R;
+  };
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days from 1970-01-01 to the given proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/**
+ * A `timestamp` column's text (`2026-05-12 00:06:21.805123`, what PostgreSQL, CockroachDB and
+ * PGlite print in the ISO date style) as the Date Drizzle makes of it, `new Date(text + "+0000")`:
+ * the same instant, fractions past the millisecond dropped. Read digit by digit, about three
+ * times cheaper than the Date parser; anything else (years before 1000 or after 9999, BC,
+ * `infinity`, another date style) goes to the Date parser, as Drizzle would.
+ */
+export function timestampFromText(text: string): Date {
+  const n = text.length;
+  if (
+    n >= 19 &&
+    n <= 26 &&
+    n !== 20 &&
+    text.charCodeAt(4) === 45 && // -
+    text.charCodeAt(7) === 45 &&
+    text.charCodeAt(10) === 32 && // space
+    text.charCodeAt(13) === 58 && // :
+    text.charCodeAt(16) === 58 &&
+    (n === 19 || text.charCodeAt(19) === 46) // .
+  ) {
+    const year = digits(text, 0, 4);
+    const month = digits(text, 5, 2);
+    const day = digits(text, 8, 2);
+    const hour = digits(text, 11, 2);
+    const minute = digits(text, 14, 2);
+    const second = digits(text, 17, 2);
+    const fraction = n > 20 ? digits(text, 20, n - 20) : 0;
+    if (
+      year >= 1000 &&
+      month >= 1 &&
+      month <= 12 &&
+      day >= 1 &&
+      (day <= DAYS_IN_MONTH[month - 1]! || (month === 2 && day === 29 && isLeap(year))) &&
+      hour >= 0 &&
+      hour <= 23 &&
+      minute >= 0 &&
+      minute <= 59 &&
+      second >= 0 &&
+      second <= 59 &&
+      fraction >= 0
+    ) {
+      // Milliseconds: the first three digits of the fraction (1 to 6 of them).
+      const ms = n <= 23 ? fraction * 10 ** (23 - n) : Math.trunc(fraction / 10 ** (n - 23));
+      return new Date(
+        daysFromCivil(year, month, day) * 86_400_000 + ((hour * 60 + minute) * 60 + second) * 1000 + ms,
+      );
+    }
+  }
+  return new Date(`${text}+0000`);
+}
+
+const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+
+/** The decimal number of `count` ASCII digits at `at`, or -1 when one is not a digit. */
+function digits(text: string, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
+}
