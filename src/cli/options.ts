@@ -3,6 +3,8 @@ import { InvalidArgumentError } from "commander";
 import type { DatabaseConfig, ToolConfig } from "../config.ts";
 import { citiesOf } from "../cities/region.config.ts";
 import { isText, TEXT_PROBLEM } from "../shared/text.ts";
+import { MAX_TIMER_MS } from "../shared/timers.ts";
+import { NOW_RANGE, TIMELINE_DAYS } from "../workload/timeline.ts";
 import { UsageError } from "./errors.ts";
 
 /**
@@ -35,11 +37,13 @@ export function intArg(min: number, max: number) {
   };
 }
 
+/** Decimal notation only: Number() would also take "0x10", "0b1", "1e3" and "Infinity". */
+const DECIMAL_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
+
 export function numberArg(min: number, max: number) {
   return (value: string): number => {
+    if (!DECIMAL_RE.test(value.trim())) throw new InvalidArgumentError(`expected a number, got "${value}".`);
     const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n))
-      throw new InvalidArgumentError(`expected a number, got "${value}".`);
     if (n < min || n > max) throw new InvalidArgumentError(`must be from ${min} to ${max}.`);
     return n;
   };
@@ -47,22 +51,60 @@ export function numberArg(min: number, max: number) {
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** "90s", "1m30s", "500ms", "2h", or a plain number of seconds; 0 means no limit. */
+/**
+ * "90s", "1m30s", "500ms", "2h", or a plain number of seconds; 0 means no limit. At most
+ * MAX_TIMER_MS (a longer timer would fire at once), and a duration that is not 0 is at least 1 ms
+ * (rounded to 0 it would mean no limit).
+ */
 export function parseDuration(value: string): number {
   const text = value.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) {
-    throw new InvalidArgumentError(`expected a duration such as 30s, 5m or 1h30m, got "${value}".`);
+  let ms: number;
+  if (/^\d+(\.\d+)?$/.test(text)) ms = Number(text) * 1000;
+  else {
+    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) {
+      throw new InvalidArgumentError(`expected a duration such as 30s, 5m or 1h30m, got "${value}".`);
+    }
+    ms = parts.reduce((sum, p) => sum + Number(p[1]) * UNIT_MS[p[2]!]!, 0);
   }
-  return Math.round(parts.reduce((ms, p) => ms + Number(p[1]) * UNIT_MS[p[2]!]!, 0));
+  if (ms > MAX_TIMER_MS) {
+    throw new InvalidArgumentError(
+      `must be at most ${Math.floor(MAX_TIMER_MS / 3_600_000)}h (${MAX_TIMER_MS}ms).`,
+    );
+  }
+  if (ms > 0 && Math.round(ms) === 0)
+    throw new InvalidArgumentError("must be 0 (until Ctrl-C) or at least 1ms.");
+  return Math.round(ms);
 }
 
-export function parseInstant(value: string): Date {
-  const d = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value.trim()) || Number.isNaN(d.getTime())) {
+const INSTANT_RE = /^(\d{4})-(\d{2})-(\d{2})(?:$|[T ])/;
+
+/** An ISO date or timestamp on the calendar: 2026-02-30 is refused, not read as March 2. */
+function parseInstant(value: string): Date {
+  const text = value.trim();
+  const d = new Date(text);
+  const m = INSTANT_RE.exec(text);
+  const [year, month, day] = (m?.slice(1, 4) ?? []).map(Number) as [number, number, number];
+  const onCalendar = m !== null && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+  if (!onCalendar || Number.isNaN(d.getTime())) {
     throw new InvalidArgumentError(
       `expected an ISO date or timestamp such as 2026-01-01T00:00:00Z, got "${value}".`,
+    );
+  }
+  return d;
+}
+
+function daysInMonth(year: number, month: number): number {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/** --now of movr load and movr demo: an instant whose generated timeline fits years 1–9999. */
+export function parseTimelineEnd(value: string): Date {
+  const d = parseInstant(value);
+  if (d < NOW_RANGE.min || d > NOW_RANGE.max) {
+    throw new InvalidArgumentError(
+      `must be from ${NOW_RANGE.min.toISOString()} to ${NOW_RANGE.max.toISOString()}: the generated rows reach ${TIMELINE_DAYS.before} days before it and ${TIMELINE_DAYS.after} days after, and the database takes years 1 to 9999.`,
     );
   }
   return d;

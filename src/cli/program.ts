@@ -13,7 +13,7 @@ import {
   LOAD_DEFAULTS,
   numberArg,
   parseDuration,
-  parseInstant,
+  parseTimelineEnd,
   resolveCities,
   startOfUtcDay,
   textArg,
@@ -96,7 +96,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       intArg(0, 2 ** 31 - 1),
       1,
     )
-    .option("--now <timestamp>", "end of the generated timeline (default: today 00:00 UTC)", parseInstant)
+    .option("--now <timestamp>", "end of the generated timeline (default: today 00:00 UTC)", parseTimelineEnd)
     .option("--batch-size <n>", "rows per INSERT", intArg(1, 5000), 500)
     .option("--concurrency <n>", "INSERTs in flight (default 4 on a server, 1 embedded)", intArg(1, 64))
     .action(
@@ -300,7 +300,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       collectText("--city"),
     )
     .option("--seed <n>", "random seed of the data", intArg(0, 2 ** 31 - 1), 1)
-    .option("--now <timestamp>", "end of the generated timeline (default: today 00:00 UTC)", parseInstant)
+    .option("--now <timestamp>", "end of the generated timeline (default: today 00:00 UTC)", parseTimelineEnd)
     .action(async (o: { host: string; port: number; city?: string[]; seed: number; now?: Date }) => {
       const cities = resolveCities(io.config, o.city);
       const { runDemo } = await import("./demo.command.ts");

@@ -4,6 +4,7 @@
 import { centsToDecimal } from "../rides/ride.fare.ts";
 import { VEHICLE_COLORS, VEHICLE_TYPES, type VehicleStatus } from "../vehicles/vehicle.table.ts";
 import { Rng } from "./random.ts";
+import { TIMELINE_DAYS } from "./timeline.ts";
 import { pushAll, TakeList } from "../shared/arrays.ts";
 
 export interface GenerateOptions {
@@ -140,7 +141,7 @@ export function generate(o: GenerateOptions): Generated {
         city,
         type,
         ownerId: owner.id,
-        creationTime: new Date(nowMs - rng.int(31, 365) * 86_400_000),
+        creationTime: new Date(nowMs - rng.int(31, TIMELINE_DAYS.before) * 86_400_000),
         status,
         currentLocation: address(),
         ext: { color: rng.pick(VEHICLE_COLORS), ...(type === "bike" ? { brand: rng.pick(BRANDS) } : {}) },
@@ -201,7 +202,7 @@ export function generate(o: GenerateOptions): Generated {
       description: `${rng.pick(["Welcome", "Weekend", "Commuter", "Holiday"])} discount`,
       creationTime: new Date(created),
       // Mostly valid for a while yet; a few already expired, as in real data.
-      expirationTime: new Date(nowMs + rng.int(-10, 90) * 86_400_000),
+      expirationTime: new Date(nowMs + rng.int(-10, TIMELINE_DAYS.after) * 86_400_000),
       rules: { type: "percent_discount", value: `${rng.pick([5, 10, 15, 20, 25])}%` },
     });
   }

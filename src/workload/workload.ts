@@ -3,6 +3,7 @@
 // application. Workers loop until the signal aborts; outcomes go to WorkloadStats.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { pause } from "../shared/timers.ts";
 import { performance } from "node:perf_hooks";
 import type { Database } from "../db/database.ts";
 import { isConnectionError, sqlState, unavailabilityOf, type UnavailabilityKind } from "../db/sql-errors.ts";
@@ -109,7 +110,8 @@ class RateLimiter {
     const now = performance.now();
     const at = Math.max(now, this.next);
     this.next = at + 1000 / this.perSecond;
-    if (at > now) await sleep(at - now, undefined, { signal }).catch(() => undefined);
+    // Spacing grows with workers / rate: a very low --max-rate can ask for more than a timer holds.
+    if (at > now) await pause(at - now, signal);
   }
 }
 

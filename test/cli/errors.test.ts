@@ -108,6 +108,58 @@ describe("misuse: one line, exit 2", () => {
   });
 });
 
+describe("flag values the command cannot honour: one line, exit 2, before anything is written", () => {
+  it("--now whose generated timeline leaves years 1–9999, or a date that is not on the calendar", async () => {
+    // The rows span the year before --now and 90 days after: the database refuses other years.
+    for (const now of ["0001-01-01", "0001-12-31T23:59:59Z", "9999-12-31T23:59:59Z", "9999-10-03"]) {
+      await expectCli(
+        ["load", "--url", "memory://", "--now", now],
+        2,
+        /^movr: option '--now <timestamp>' argument '.*' is invalid\. must be from 0002-01-01T00:00:00\.000Z to 9999-10-02T23:59:59\.999Z/,
+      );
+      await expectCli(["demo", "--now", now], 2, /must be from 0002-01-01/);
+    }
+    for (const now of ["2026-02-30", "2026-04-31T10:00:00Z", "2025-02-29"]) {
+      await expectCli(
+        ["load", "--url", "memory://", "--now", now],
+        2,
+        /^movr: option '--now <timestamp>' argument '.*' is invalid\. expected an ISO date or timestamp/,
+      );
+    }
+  });
+
+  it("--duration too long for a timer or too short to be anything but 0; numbers only in decimal", async () => {
+    // 2^31 ms and more: Node fires such a timer after 1 ms, and the run would end at once.
+    for (const duration of ["597h", "3000000s", "99999999999"]) {
+      await expectCli(
+        ["run", "--url", UNREACHABLE, "--duration", duration],
+        2,
+        /^movr: option '--duration <d>' argument '.*' is invalid\. must be at most 596h \(2147483647ms\)/,
+      );
+    }
+    // Rounded to 0 ms it would mean "until Ctrl-C".
+    for (const duration of ["0.0001", "0.4ms"]) {
+      await expectCli(
+        ["run", "--url", UNREACHABLE, "--duration", duration],
+        2,
+        /^movr: option '--duration <d>' argument '.*' is invalid\. must be 0 \(until Ctrl-C\) or at least 1ms/,
+      );
+    }
+    for (const [flag, value] of [
+      ["--max-rate", "0x10"],
+      ["--max-rate", "1e3"],
+      ["--read-percent", "0b1"],
+      ["--read-percent", "Infinity"],
+    ] as const) {
+      await expectCli(
+        ["run", "--url", UNREACHABLE, flag, value],
+        2,
+        new RegExp(`^movr: option '${flag} <[a-z]+>' argument '${value}' is invalid\\. expected a number`),
+      );
+    }
+  });
+});
+
 describe("movr report: bad inputs are one line", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "movr-report-errors-"));
   const file = (name: string, text: string) => {

@@ -155,6 +155,21 @@ describe.each(TARGETS)("movr run on $name", (target) => {
     expect(after.counts.rides! - before.counts.rides!).toBe(summary.operations.startRide!.ok);
   });
 
+  it("--max-rate so low that the workers' slots lie beyond what a timer holds: one operation, not thousands", async () => {
+    // 4 workers at 1e-6 ops/s wait 0, 1e9, 2e9 and 3e9 ms for their slots; Node fires a timer of
+    // 2^31 ms or more after 1 ms, so the fourth would run at once, again and again.
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const summary = await runWorkload(ctx, options({ maxRate: 0.000001, durationMs: 1000 }), testIo());
+      expect(summary.total.ok + summary.total.conflicts + summary.total.errors).toBeLessThanOrEqual(1);
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.map((w) => w.name)).not.toContain("TimeoutOverflowWarning");
+  });
+
   it("--display-format json prints one object per row; Ctrl-C ends with the summary", async () => {
     const io = testIo();
     const histogramsFile = tempFile("run.histograms.json");
