@@ -1,5 +1,5 @@
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
-import { preparedQuery } from "../db/prepared.ts";
+import { preparedRead } from "../db/prepared.ts";
 import type { Tx } from "../db/transaction.ts";
 import { users, type UserRow } from "../users/user.table.ts";
 import { sessions } from "./session.table.ts";
@@ -17,9 +17,10 @@ export async function insertSession(
   await tx.insert(sessions).values(row);
 }
 
-const sessionUser = preparedQuery("session_user", (db) =>
+// Every authenticated request's read: its rows skip Drizzle's mapping (ADR 020).
+const sessionUser = preparedRead("session_user", { user: users }, (db, selection) =>
   db
-    .select({ user: users })
+    .select(selection)
     .from(sessions)
     .innerJoin(users, and(eq(users.city, sessions.userCity), eq(users.id, sessions.userId)))
     .where(
@@ -35,7 +36,7 @@ const sessionUser = preparedQuery("session_user", (db) =>
 
 /** The live session's user: not revoked, not expired, and the account still active. */
 export async function findSessionUser(tx: Tx, key: SessionKey, now: Date): Promise<UserRow | undefined> {
-  const [row] = await sessionUser(tx).execute({
+  const [row] = await sessionUser(tx, {
     userCity: key.userCity,
     tokenHash: key.tokenHash,
     now: now.toISOString(),

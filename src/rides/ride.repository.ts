@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, exists, gt, isNull, lt, or, sql } from "drizzle-orm";
 import { ascNullsFirst, descNullsLast } from "../db/order.ts";
 import type { Db } from "../db/database.ts";
-import { preparedQuery } from "../db/prepared.ts";
+import { preparedQuery, preparedRead } from "../db/prepared.ts";
 import type { Tx } from "../db/transaction.ts";
 import { promoCodes, userPromoCodes, type PromoRules } from "../promo-codes/promo-code.table.ts";
 import { users } from "../users/user.table.ts";
@@ -103,25 +103,31 @@ export interface RideToEnd {
   promoRules: PromoRules[];
 }
 
-/**
- * The ride to end by its key, or (`byRider`) only while it is the active ride of the given rider.
- * The second finds it through rides_one_active_per_rider, whose page no other ride's end writes:
- * see findRideToEnd.
- */
-function rideToEndQuery(db: Db, byRider: boolean) {
-  return db
-    .select({
-      ride: rides,
-      vehicleType: vehicles.type,
-      promoRules: sql<PromoRules[] | null>`(
+/** What ending a ride reads: the ride, its vehicle's type, the rider's promo rules valid at `now`. */
+const RIDE_TO_END = {
+  ride: rides,
+  vehicleType: vehicles.type,
+  promoRules: sql<PromoRules[] | null>`(
         SELECT json_agg(${promoCodes.rules}) FROM ${userPromoCodes}
         INNER JOIN ${promoCodes} ON ${promoCodes.code} = ${userPromoCodes.code}
         WHERE ${userPromoCodes.city} = ${rides.city} AND ${userPromoCodes.userId} = ${rides.riderId}
           AND (${promoCodes.expirationTime} IS NULL OR ${promoCodes.expirationTime} > ${P("now")}))`,
-    })
-    .from(rides)
-    .leftJoin(vehicles, and(eq(vehicles.city, rides.vehicleCity), eq(vehicles.id, rides.vehicleId)))
-    .where(rideToEndKey(byRider));
+};
+
+/**
+ * The ride to end by its key, or (`byRider`) only while it is the active ride of the given rider.
+ * The second finds it through rides_one_active_per_rider, whose page no other ride's end writes:
+ * see findRideToEnd. Rows skip Drizzle's mapping (ADR 020): the vehicle's left join gives one
+ * column, not a table that Drizzle would turn to null.
+ */
+function rideToEndRead(label: string, byRider: boolean) {
+  return preparedRead(label, RIDE_TO_END, (db, selection) =>
+    db
+      .select(selection)
+      .from(rides)
+      .leftJoin(vehicles, and(eq(vehicles.city, rides.vehicleCity), eq(vehicles.id, rides.vehicleId)))
+      .where(rideToEndKey(byRider)),
+  );
 }
 
 /** `city` and `id`; with `byRider`, also `riderId` and not ended (the partial unique index's rows). */
@@ -134,8 +140,8 @@ function rideToEndKey(byRider: boolean, active = byRider) {
   );
 }
 
-const rideToEnd = preparedQuery("ride_to_end", (db) => rideToEndQuery(db, false));
-const riderRideToEnd = preparedQuery("rider_ride_to_end", (db) => rideToEndQuery(db, true));
+const rideToEnd = rideToEndRead("ride_to_end", false);
+const riderRideToEnd = rideToEndRead("rider_ride_to_end", true);
 
 /**
  * Everything ending a ride needs, in one round trip: the ride, its vehicle's type, and the
@@ -160,8 +166,8 @@ export async function findRideToEnd(
   const at = now.toISOString();
   const [row] =
     riderId === undefined
-      ? await rideToEnd(tx).execute({ city, id, now: at })
-      : await riderRideToEnd(tx).execute({ city, id, riderId, now: at });
+      ? await rideToEnd(tx, { city, id, now: at })
+      : await riderRideToEnd(tx, { city, id, riderId, now: at });
   return row && { ride: row.ride, vehicleType: row.vehicleType, promoRules: row.promoRules ?? [] };
 }
 

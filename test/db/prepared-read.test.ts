@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database.ts";
 import { timestampFromText } from "../../src/db/driver-rows.ts";
 import { preparedRead } from "../../src/db/prepared.ts";
+import { findRide, findRideToEnd } from "../../src/rides/ride.repository.ts";
 import { runTransaction } from "../../src/db/transaction.ts";
 import { promoCodes, userPromoCodes } from "../../src/promo-codes/promo-code.table.ts";
 import { users } from "../../src/users/user.table.ts";
@@ -154,6 +155,35 @@ describe.each(TARGETS)("preparedRead on $name", (target) => {
     expect(inTx).toEqual(drizzle);
     expect(inTx[0]?.times).toBe(1);
     expect(inTx[0]?.applied.usageCount).toBe(3);
+  });
+
+  it("reads a ride to end as Drizzle reads the ride, its left-joined vehicle type NULL or not", async () => {
+    const owner = "00000000-0000-4000-8000-000000000001";
+    const [withVehicle, without] = [
+      "00000000-0000-4000-8000-0000000000e1",
+      "00000000-0000-4000-8000-0000000000e2",
+    ];
+    await database.exec(
+      `INSERT INTO rides (id, city, vehicle_city, rider_id, vehicle_id, start_address, start_time) VALUES
+         ('${withVehicle}', 'rome', 'rome', '${owner}', '00000000-0000-4000-8000-00000000000a', 'Via Appia 1', '2026-05-12 00:06:21.805123'),
+         ('${without}', 'rome', 'rome', NULL, NULL, NULL, NULL);`,
+    );
+    const now = new Date("2026-06-01T00:00:00Z");
+    const read = (id: string, riderId?: string) =>
+      runTransaction(database, (tx) => findRideToEnd(tx, "rome", id, now, riderId), { readOnly: true });
+    const ride = await findRide(database.db, "rome", withVehicle);
+    const expected = {
+      ride,
+      vehicleType: "bike",
+      promoRules: [{ type: "percent_discount", value: "10%" }],
+    };
+    expect(await read(withVehicle)).toEqual(expected);
+    expect(await read(withVehicle, owner)).toEqual(expected);
+    expect(await read(without)).toEqual({
+      ride: await findRide(database.db, "rome", without),
+      vehicleType: null,
+      promoRules: [],
+    });
   });
 
   it("refuses a selection it cannot read", () => {
