@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, exists, gt, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, exists, getTableColumns, gt, isNull, lt, or, sql } from "drizzle-orm";
 import { ascNullsFirst, descNullsLast } from "../db/order.ts";
 import type { Db } from "../db/database.ts";
 import { preparedQuery, preparedRead } from "../db/prepared.ts";
@@ -10,7 +10,14 @@ import { rides, vehicleLocationHistories, type LocationRow, type RideRow } from 
 
 const P = sql.placeholder;
 
-const startRideStatement = preparedQuery("start_ride", (db) => {
+/**
+ * The columns the ride writes return (`returning()`: every column of rides, in order), by which
+ * their rows are read past Drizzle's mapping (ADR 020). The statements select the CTE's own
+ * fields: Drizzle refuses the table's columns on a CTE.
+ */
+const RIDE_COLUMNS = getTableColumns(rides);
+
+const startRideStatement = preparedRead("start_ride", RIDE_COLUMNS, (db) => {
   const rider = db.$with("rider").as(
     db
       .select({ id: users.id })
@@ -78,7 +85,7 @@ export async function startRideRow(
   tx: Tx,
   row: { id: string; city: string; riderId: string; vehicleId: string; startTime: Date },
 ): Promise<RideRow | undefined> {
-  const [started] = await startRideStatement(tx).execute({
+  const [started] = await startRideStatement(tx, {
     id: row.id,
     city: row.city,
     riderId: row.riderId,
@@ -227,8 +234,8 @@ function endRideQuery(db: Db, byRider: boolean) {
   return db.with(ended, freed).select().from(ended);
 }
 
-const endRideStatement = preparedQuery("end_ride", (db) => endRideQuery(db, false));
-const riderEndRideStatement = preparedQuery("rider_end_ride", (db) => endRideQuery(db, true));
+const endRideStatement = preparedRead("end_ride", RIDE_COLUMNS, (db) => endRideQuery(db, false));
+const riderEndRideStatement = preparedRead("rider_end_ride", RIDE_COLUMNS, (db) => endRideQuery(db, true));
 
 /**
  * Marks the ride ended and makes its vehicle available where the ride ended, in one statement;
@@ -252,8 +259,8 @@ export async function finishRide(
   };
   const [row] =
     ride.riderId === undefined
-      ? await endRideStatement(tx).execute(values)
-      : await riderEndRideStatement(tx).execute({ ...values, riderId: ride.riderId });
+      ? await endRideStatement(tx, values)
+      : await riderEndRideStatement(tx, { ...values, riderId: ride.riderId });
   return row;
 }
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database.ts";
 import { timestampFromText } from "../../src/db/driver-rows.ts";
 import { preparedRead } from "../../src/db/prepared.ts";
-import { findRide, findRideToEnd } from "../../src/rides/ride.repository.ts";
+import { findRide, findRideToEnd, finishRide, startRideRow } from "../../src/rides/ride.repository.ts";
 import { runTransaction } from "../../src/db/transaction.ts";
 import { promoCodes, userPromoCodes } from "../../src/promo-codes/promo-code.table.ts";
 import { users } from "../../src/users/user.table.ts";
@@ -184,6 +184,36 @@ describe.each(TARGETS)("preparedRead on $name", (target) => {
       vehicleType: null,
       promoRules: [],
     });
+  });
+
+  it("reads the rows a ride's start and end return as Drizzle reads the ride", async () => {
+    const [rider, vehicle, id] = [
+      "00000000-0000-4000-8000-0000000000f1",
+      "00000000-0000-4000-8000-0000000000f2",
+      "00000000-0000-4000-8000-0000000000f3",
+    ];
+    await database.exec(
+      `INSERT INTO users (id, city, name) VALUES ('${rider}', 'rome', 'Rita Rider');
+       INSERT INTO vehicles (id, city, type, owner_id, status, current_location) VALUES
+         ('${vehicle}', 'rome', 'bike', '00000000-0000-4000-8000-000000000001', 'available', 'Via Appia 3');`,
+    );
+    const startTime = new Date("2026-06-01T10:00:00.123Z");
+    const started = await runTransaction(
+      database,
+      (tx) => startRideRow(tx, { id, city: "rome", riderId: rider, vehicleId: vehicle, startTime }),
+      { singleStatement: true },
+    );
+    expect(started).toEqual(await findRide(database.db, "rome", id));
+    expect(started?.startTime?.toISOString()).toBe("2026-06-01T10:00:00.123Z");
+    const ended = await runTransaction(database, (tx) =>
+      finishRide(
+        tx,
+        { city: "rome", id, vehicleId: vehicle, riderId: rider },
+        { endAddress: "Via Appia 4", endTime: new Date("2026-06-01T10:05:00Z"), revenue: "2.25" },
+      ),
+    );
+    expect(ended).toEqual(await findRide(database.db, "rome", id));
+    expect(ended).toMatchObject({ endAddress: "Via Appia 4", revenue: "2.25", riderId: rider });
   });
 
   it("refuses a selection it cannot read", () => {
