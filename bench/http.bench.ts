@@ -4,7 +4,8 @@
 // own, and autocannon, here, does not share its event loop); the load alternates between them.
 //
 //   node dist/bench/http.bench.js   (MOVR_BENCH_DATABASE_URL, MOVR_BENCH_PAIRS, MOVR_BENCH_SECONDS,
-//                                    MOVR_BENCH_CONNECTIONS, MOVR_BENCH_DEBUG=1 to print failures)
+//                                    MOVR_BENCH_CONNECTIONS, MOVR_BENCH_DEBUG=1 to print failures,
+//                                    MOVR_BENCH_CPU_PROF=<dir> for the servers' CPU profiles)
 import { fork, type ChildProcess } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import http from "node:http";
@@ -282,8 +283,13 @@ async function ridePairs(base: string, pairs: Pair[], seconds: number): Promise<
 
 /** Forks this file as a server of the given kind; resolves once it listens. */
 async function startServer(kind: Kind, databaseUrl: string): Promise<ServerHandle> {
+  // MOVR_BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it stops.
+  const profileDir = process.env.MOVR_BENCH_CPU_PROF;
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), [SERVE_FLAG, kind, databaseUrl], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
+    execArgv: profileDir
+      ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${kind}-${process.pid}.cpuprofile`]
+      : [],
   });
   const port = await new Promise<number>((resolve, reject) => {
     child.once("message", (m) => resolve((m as { port: number }).port));
