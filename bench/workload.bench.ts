@@ -87,6 +87,7 @@ export async function loadedDatabase(adminUrl: string, name: string): Promise<st
 
 interface RunLine {
   type: string;
+  locationsLogged?: number;
   op?: string;
   elapsed?: number;
   elapsedMs?: number;
@@ -143,6 +144,19 @@ function rawWindow(lines: RunLine[]): Window {
 }
 
 /**
+ * `movr run`'s rate with each location logged counted as one operation, as the Python generator
+ * counts them, in place of the updateActiveRides that logged them: the whole round's proportion
+ * (the summary's counts) applied to the window's rate. Nothing for a run without those counts.
+ */
+function locationsCounted(lines: RunLine[], rate: number): { locationRate?: number } {
+  const total = lines.find((l) => l.type === "total")?.ok;
+  const updates = lines.find((l) => l.type === "summary" && l.op === "updateActiveRides")?.ok;
+  const locations = lines.find((l) => l.type === "result")?.locationsLogged;
+  if (!total || updates === undefined || locations === undefined) return {};
+  return { locationRate: (rate * (total - updates + locations)) / total };
+}
+
+/**
  * A `movr run --display-format json` or workload.raw.ts process, measured after its warm-up:
  * operations per second and CPU per operation from the line that opens the window to the end.
  */
@@ -170,12 +184,14 @@ async function workloadRound(
   const w = window(lines, openedAfterStartS);
   const ops = w.atEnd.ok - w.atOpen.ok;
   const reads = readsWindow?.(lines, openedAfterStartS);
+  const rate = ops / (w.atEnd.seconds - w.atOpen.seconds);
   return {
-    rate: ops / (w.atEnd.seconds - w.atOpen.seconds),
+    rate,
     ops,
     cpuMs: run.cpuMs,
     extra: {
       ...(reads ? { readsPerSec: windowRate(reads) } : {}),
+      ...locationsCounted(lines, rate),
       p50: total.p50Ms ?? Number.NaN,
       p99: total.p99Ms ?? Number.NaN,
       errors: total.errors ?? 0,
