@@ -30,6 +30,7 @@ import {
   loadedDatabase,
   movrRunRound,
   progress,
+  rawRunRound,
   READ_PERCENT,
   RUN_CONCURRENCY,
   RUN_WARMUP_SECONDS,
@@ -130,6 +131,11 @@ async function pythonRound(p: Python, url: string, roundSeconds: number): Promis
   };
 }
 
+/**
+ * `movr run` against the generator; then the raw `pg` mix of workload.raw.ts against it, the
+ * ceiling this machine allows a client of this mix (on two shared cores the PostgreSQL server,
+ * not the client, bounds it). Undefined when the generator is not set up.
+ */
 export async function runPythonBench(): Promise<Comparison | undefined> {
   const p = pythonFromEnv();
   if ("skip" in p) {
@@ -174,6 +180,19 @@ export async function runPythonBench(): Promise<Comparison | undefined> {
       "  (op/s: as each counts them; the generator counts each location it logs as an operation, movr run one updateActiveRides for up to ten, so the next row counts movr run's locations one by one too)",
     );
     console.log(c.lines.join("\n"));
+    const ceiling = await runPaired(
+      { label: "raw pg", measure: () => rawRunRound(ourUrl, roundSeconds) },
+      { label: "Python generator", measure: () => pythonRound(p, theirUrl, roundSeconds) },
+      { pairs: pairsFromEnv(), onRound: progress },
+    );
+    console.log(
+      compare(
+        `the ceiling: raw pg (workload.raw.ts, as in the movr run comparison) against the Python generator, concurrency ${RUN_CONCURRENCY}`,
+        ["raw pg", "Python"],
+        ceiling,
+        "op",
+      ).lines.join("\n"),
+    );
     return c;
   } finally {
     await dropDatabases(adminUrl, [theirs, ours]);

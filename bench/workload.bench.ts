@@ -292,6 +292,22 @@ export function movrRunRound(url: string, roundSeconds: number): Promise<Measure
   );
 }
 
+/** One round of the same mix over raw `pg` (workload.raw.ts), as `movr run`'s is measured. */
+export function rawRunRound(url: string, roundSeconds: number): Promise<Measurement> {
+  return workloadRound(
+    [
+      path.join(HERE, "workload.raw.js"),
+      url,
+      String(roundSeconds),
+      String(RUN_CONCURRENCY),
+      String(READ_PERCENT),
+      String(RUN_WARMUP_SECONDS),
+    ],
+    { startsAt: /Running the raw workload/, windowOpens: /"type":"warm"/ },
+    rawWindow,
+  );
+}
+
 export const progress = printRound("ops/s");
 
 export async function runWorkloadBench(): Promise<Comparison[]> {
@@ -309,22 +325,7 @@ export async function runWorkloadBench(): Promise<Comparison[]> {
     );
     const result = await runPaired(
       { label: "movr run", measure: () => movrRunRound(runUrl, roundSeconds) },
-      {
-        label: "raw pg",
-        measure: () =>
-          workloadRound(
-            [
-              path.join(HERE, "workload.raw.js"),
-              runUrl,
-              String(roundSeconds),
-              String(RUN_CONCURRENCY),
-              String(READ_PERCENT),
-              String(RUN_WARMUP_SECONDS),
-            ],
-            { startsAt: /Running the raw workload/, windowOpens: /"type":"warm"/ },
-            rawWindow,
-          ),
-      },
+      { label: "raw pg", measure: () => rawRunRound(runUrl, roundSeconds) },
       { pairs, onRound: progress },
     );
     const run = compare("movr run, concurrency 8", ["movr run", "raw pg"], result, "op", [
