@@ -4,19 +4,22 @@
 // - first start: spawn to the first 200 from /readyz on an empty data directory (embedded:
 //   initdb, migrations, demo data) or an empty database (PostgreSQL, demo data on);
 // - restart: the same after SIGTERM, on the files the first start left;
-// - RSS of the server process when first ready, and its peak sampled on the restarted server
-//   during a few seconds of GET
-//   vehicles and of start+end ride pairs (autocannon), read from /proc (Linux only).
+// - RSS of the server when first ready, and its peak sampled on the restarted server while the
+//   riders log in, all at once, and during a few seconds of GET vehicles and of start+end ride
+//   pairs (autocannon), read from /proc (Linux only). With several processes (PostgreSQL's
+//   default WEB_CONCURRENCY: one worker per core, and the primary), their sum and each one's.
 //
 //   node dist/bench/start.bench.js   (optional: MOVR_BENCH_DATABASE_URL, MOVR_BENCH_SECONDS,
-//                                     MOVR_BENCH_CONNECTIONS; `embedded` or `postgres` to run one)
+//                                     MOVR_BENCH_CONNECTIONS; `embedded`, `postgres` (one
+//                                     process) or `workers` (the default WEB_CONCURRENCY) to run
+//                                     only some)
 //
 // The goals (issue 8): first start ≤ 3 s, restart ≤ 1.5 s, RSS under load ≤ 250 MB embedded and
 // ≤ 150 MB on PostgreSQL. Wall-clock figures live here, never in tests.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
@@ -36,10 +39,14 @@ export interface StartFigures {
   firstStartMs: number;
   /** The same on the files the first start left. */
   restartMs: number;
-  /** Resident set of the server when it first became ready, in MB. */
-  rssAtReadyMb: number | null;
-  /** Highest resident set sampled during the load phases, on the restarted server, in MB. */
+  /** Resident set of the server when it first became ready, in MB: each process's, primary first. */
+  rssAtReadyMb: number[] | null;
+  /**
+   * Highest resident set sampled during the logins and the load, on the restarted server, in MB:
+   * the highest sum over its processes, and each process's own highest, primary first.
+   */
   peakRssMb: number | null;
+  peakRssPerProcessMb: number[] | null;
   /** CPU time (user + system) the server used from spawn to ready: steadier than wall time on a busy machine. */
   firstStartCpuMs: number | null;
   restartCpuMs: number | null;
@@ -55,20 +62,72 @@ interface Running {
   stop(): Promise<void>;
 }
 
-/** CPU time of a process so far (child.ts), or null where there is no /proc. */
+/** CPU time of the server so far, all its processes (child.ts), or null where there is no /proc. */
 function procCpuMs(pid: number): number | null {
-  const ms = processCpuMs(pid);
+  const ms = processTree(pid).reduce((total, p) => total + processCpuMs(p), 0);
   return Number.isNaN(ms) ? null : ms;
 }
 
-/** /proc/<pid>/status field in MB, or null where there is no /proc. */
-function procMb(pid: number, field: "VmRSS" | "VmHWM"): number | null {
+/** /proc/<pid>/status's VmRSS in MB, or null where there is no /proc (or no such process). */
+function rssMb(pid: number): number | null {
   try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) / 1024 : null;
   } catch {
     return null;
   }
+}
+
+/** `pid` and its children (a cluster's workers), from /proc's parent ids; [pid] without /proc. */
+function processTree(pid: number): number[] {
+  const children: number[] = [];
+  try {
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+        // Field 4 (the parent's id), after the command name, which may hold spaces.
+        if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) children.push(Number(entry));
+      } catch {
+        // Gone since the directory was read.
+      }
+    }
+  } catch {
+    return [pid];
+  }
+  return [pid, ...children.sort((a, b) => a - b)];
+}
+
+/** RSS of each process of the server (primary first), or null where there is no /proc. */
+function treeRssMb(pid: number): { pid: number; mb: number }[] | null {
+  const rows = processTree(pid).flatMap((p) => {
+    const mb = rssMb(p);
+    return mb === null ? [] : [{ pid: p, mb }];
+  });
+  return rows.length > 0 ? rows : null;
+}
+
+/** Samples the server's RSS every 100 ms until stopped: the highest sum, and each process's highest. */
+function sampleRss(pid: number): () => { peakMb: number | null; perProcessMb: number[] | null } {
+  let peakMb: number | null = null;
+  const perPid = new Map<number, number>();
+  const sample = () => {
+    const rows = treeRssMb(pid);
+    if (!rows) return;
+    const sum = rows.reduce((total, r) => total + r.mb, 0);
+    if (peakMb === null || sum > peakMb) peakMb = sum;
+    for (const r of rows) perPid.set(r.pid, Math.max(perPid.get(r.pid) ?? 0, r.mb));
+  };
+  sample();
+  const timer = setInterval(sample, 100);
+  return () => {
+    clearInterval(timer);
+    sample();
+    if (!perPid.has(pid)) return { peakMb, perProcessMb: null };
+    // The primary first, then its workers by process id.
+    const workers = [...perPid.entries()].filter(([p]) => p !== pid).sort(([a], [b]) => a - b);
+    return { peakMb, perProcessMb: [perPid.get(pid)!].concat(workers.map(([, mb]) => mb)) };
+  };
 }
 
 async function freePort(): Promise<number> {
@@ -129,25 +188,30 @@ async function start(env: Record<string, string>): Promise<Running> {
 
 const loadAutocannon = async () => (await import("autocannon")).default;
 
-type Pair = RiderPair;
+interface Rider {
+  username: string;
+  password: string;
+  vehicleId: string;
+}
+
+const postJson = (base: string, p: string, body: unknown) =>
+  fetch(`${base}/api/v1${p}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
 
 /** Riders registered through the API, one per vehicle of CITY that is free. */
-async function makePairs(base: string, count: number): Promise<Pair[]> {
+async function registerRiders(base: string, count: number): Promise<Rider[]> {
   const list = (await (
     await fetch(`${base}/api/v1/cities/${encodeURIComponent(CITY)}/vehicles?limit=100`)
   ).json()) as { vehicles: { id: string; status: string }[] };
   const free = list.vehicles.filter((v) => v.status === "available").slice(0, count);
-  const pairs: Pair[] = [];
+  const riders: Rider[] = [];
   for (const vehicle of free) {
     const username = `start_${randomUUID().slice(0, 8)}`;
     const password = "bench password";
-    const post = (p: string, body: unknown) =>
-      fetch(`${base}/api/v1${p}`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-    const reg = await post("/auth/register", {
+    const reg = await postJson(base, "/auth/register", {
       city: CITY,
       name: username,
       username,
@@ -155,16 +219,26 @@ async function makePairs(base: string, count: number): Promise<Pair[]> {
       password,
     });
     if (reg.status !== 201) throw new Error(`register answered ${reg.status}: ${await reg.text()}`);
-    const login = await post("/auth/login", { username, password });
-    const { token } = (await login.json()) as { token: string };
-    pairs.push({ token, vehicleId: vehicle.id });
+    riders.push({ username, password, vehicleId: vehicle.id });
   }
-  return pairs;
+  return riders;
+}
+
+/** Every rider logged in at once, as a server sees logins arrive: its ride pairs. */
+async function logIn(base: string, riders: Rider[]): Promise<RiderPair[]> {
+  return Promise.all(
+    riders.map(async ({ username, password, vehicleId }) => {
+      const login = await postJson(base, "/auth/login", { username, password });
+      if (login.status !== 200) throw new Error(`login answered ${login.status}: ${await login.text()}`);
+      const { token } = (await login.json()) as { token: string };
+      return { token, vehicleId };
+    }),
+  );
 }
 
 async function load(
   base: string,
-  pairs: Pair[],
+  pairs: RiderPair[],
   seconds: number,
   connections: number,
 ): Promise<[number, number]> {
@@ -183,40 +257,41 @@ async function load(
   return [list.requests.average, rides.requests.average / 2];
 }
 
-/** First start, load, restart: on the embedded database unless `databaseUrl` is given. */
-export async function measureStart(databaseUrl?: string): Promise<StartFigures> {
+type Setup = "embedded" | "postgres" | "workers";
+
+/**
+ * First start, riders registered, restart, logins and load: on the embedded database unless
+ * `databaseUrl` is given; there, one process unless `workers` (WEB_CONCURRENCY left to its
+ * default, one worker per core).
+ */
+export async function measureStart(databaseUrl?: string, workers = false): Promise<StartFigures> {
   const seconds = Number(process.env.MOVR_BENCH_SECONDS) || 5;
   const connections = Number(process.env.MOVR_BENCH_CONNECTIONS) || 8;
   const dataDir = databaseUrl ? undefined : mkdtempSync(path.join(tmpdir(), "movr-start-bench-"));
   const env: Record<string, string> = databaseUrl
-    ? { DATABASE_URL: databaseUrl, MOVR_DEMO_DATA: "1", WEB_CONCURRENCY: "1" }
+    ? { DATABASE_URL: databaseUrl, MOVR_DEMO_DATA: "1", ...(workers ? {} : { WEB_CONCURRENCY: "1" }) }
     : { MOVR_DATA_DIR: dataDir!, MOVR_EMBEDDED_SQL_PORT: "0" };
   try {
     const first = await start(env);
-    const rssAtReadyMb = procMb(first.child.pid!, "VmRSS");
-    // Riders registered on the first run: each registration hashes a password (scrypt, 16 MB
-    // for each hash in flight) and the memory allocator keeps what it took. The load is
-    // measured on the restarted server, which has served no login.
-    let pairs: Pair[];
+    const ready = treeRssMb(first.child.pid!);
+    let riders: Rider[];
     try {
-      pairs = await makePairs(first.url, connections);
+      riders = await registerRiders(first.url, connections);
     } finally {
       await first.stop();
     }
+    // The restarted server: every rider logs in at once (a password hash each, scrypt, 16 MB of
+    // memory while it runs), then the load. Its peak is the RSS of a server that has served
+    // logins, as any server has.
     const again = await start(env);
-    let peakRssMb: number | null;
+    let rss: ReturnType<ReturnType<typeof sampleRss>>;
     let rps: [number, number];
     try {
-      const pid = again.child.pid!;
-      peakRssMb = procMb(pid, "VmRSS");
-      const sampler = setInterval(() => {
-        const now = procMb(pid, "VmRSS");
-        if (now !== null && (peakRssMb === null || now > peakRssMb)) peakRssMb = now;
-      }, 100);
+      const stopSampling = sampleRss(again.child.pid!);
       try {
-        rps = await load(again.url, pairs, seconds, connections);
+        rps = await load(again.url, await logIn(again.url, riders), seconds, connections);
       } finally {
-        clearInterval(sampler);
+        rss = stopSampling();
       }
     } finally {
       await again.stop();
@@ -226,8 +301,9 @@ export async function measureStart(databaseUrl?: string): Promise<StartFigures> 
       restartMs: again.readyMs,
       firstStartCpuMs: first.cpuMs,
       restartCpuMs: again.cpuMs,
-      rssAtReadyMb,
-      peakRssMb,
+      rssAtReadyMb: ready && ready.map((r) => r.mb),
+      peakRssMb: rss.peakMb,
+      peakRssPerProcessMb: rss.perProcessMb,
       listRequestsPerSecond: rps[0],
       ridePairsPerSecond: rps[1],
     };
@@ -236,21 +312,27 @@ export async function measureStart(databaseUrl?: string): Promise<StartFigures> 
   }
 }
 
+/** A figure in MB; for several processes, their sum and each one's (primary first). */
+function megabytes(total: number | null, each: number[] | null): string {
+  if (total === null) return "n/a";
+  const sum = `${total.toFixed(0)} MB`;
+  return each && each.length > 1 ? `${sum} (${each.map((mb) => mb.toFixed(0)).join(" + ")})` : sum;
+}
+
 function line(label: string, f: StartFigures): string {
-  const mb = (v: number | null) => (v === null ? "n/a" : `${v.toFixed(0)} MB`);
   const cpu = (v: number | null) => (v === null ? "" : ` [CPU ${(v / 1000).toFixed(2)} s]`);
+  const ready = f.rssAtReadyMb && f.rssAtReadyMb.reduce((total, mb) => total + mb, 0);
   return (
     `${label.padEnd(11)} first start ${(f.firstStartMs / 1000).toFixed(2)} s${cpu(f.firstStartCpuMs)} (goal ≤ 3), ` +
-    `restart ${(f.restartMs / 1000).toFixed(2)} s${cpu(f.restartCpuMs)} (goal ≤ 1.5), RSS ready ${mb(f.rssAtReadyMb)}, ` +
-    `peak under load ${mb(f.peakRssMb)}; ${f.listRequestsPerSecond.toFixed(0)} GET/s, ` +
+    `restart ${(f.restartMs / 1000).toFixed(2)} s${cpu(f.restartCpuMs)} (goal ≤ 1.5), ` +
+    `RSS ready ${megabytes(ready, f.rssAtReadyMb)}, ` +
+    `peak under load ${megabytes(f.peakRssMb, f.peakRssPerProcessMb)}; ${f.listRequestsPerSecond.toFixed(0)} GET/s, ` +
     `${f.ridePairsPerSecond.toFixed(0)} ride pairs/s`
   );
 }
 
-/** Both measurements, printed one line each (what `npm run bench` shows). */
-export async function runStartBench(
-  which: ("embedded" | "postgres")[] = ["embedded", "postgres"],
-): Promise<void> {
+/** The measurements, printed one line each (what `npm run bench` shows). */
+export async function runStartBench(which: Setup[] = ["embedded", "postgres", "workers"]): Promise<void> {
   const { loadavg } = await import("node:os");
   console.log(
     `start-up and memory (load average ${loadavg()
@@ -258,11 +340,13 @@ export async function runStartBench(
       .join(", ")})`,
   );
   if (which.includes("embedded")) console.log(line("embedded", await measureStart()));
-  if (which.includes("postgres")) {
-    const adminUrl = adminUrlFromEnv();
+  const adminUrl = adminUrlFromEnv();
+  for (const setup of ["postgres", "workers"] as const) {
+    if (!which.includes(setup)) continue;
     const databaseUrl = await freshDatabase(adminUrl, DB_NAME);
     try {
-      console.log(line("PostgreSQL", await measureStart(databaseUrl)));
+      const label = setup === "postgres" ? "PostgreSQL" : `PostgreSQL, ${availableParallelism()} workers`;
+      console.log(line(label, await measureStart(databaseUrl, setup === "workers")));
     } finally {
       await dropDatabases(adminUrl, [DB_NAME]);
     }
@@ -272,7 +356,7 @@ export async function runStartBench(
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const which = process.argv
     .slice(2)
-    .filter((a): a is "embedded" | "postgres" => a === "embedded" || a === "postgres");
+    .filter((a): a is Setup => a === "embedded" || a === "postgres" || a === "workers");
   runStartBench(which.length > 0 ? which : undefined).catch((err: unknown) => {
     console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
