@@ -40,4 +40,6 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
 # Node is PID 1 and handles SIGTERM itself (graceful shutdown: stop accepting, finish requests,
 # close the pool). `docker run --init` / compose `init: true` adds a zombie reaper in front.
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/src/main.js"]
+# --max-semi-space-size: V8's young generation sized for a server's memory (ADR 021); the same
+# command as `npm start`.
+CMD ["node", "--max-semi-space-size=4", "dist/src/main.js"]

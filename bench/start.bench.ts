@@ -1,5 +1,5 @@
-// Start-up and memory benchmark: `npm start` as an operator runs it (node dist/src/main.js in a
-// child process), on the embedded database and on the PostgreSQL server.
+// Start-up and memory benchmark: `npm start` as an operator runs it (its `node` command from
+// package.json, in a child process), on the embedded database and on the PostgreSQL server.
 //
 // - first start: spawn to the first 200 from /readyz on an empty data directory (embedded:
 //   initdb, migrations, demo data) or an empty database (PostgreSQL, demo data on);
@@ -17,6 +17,7 @@
 // The goals (issue 8): first start ≤ 3 s, restart ≤ 1.5 s, RSS under load ≤ 250 MB embedded and
 // ≤ 150 MB on PostgreSQL. Wall-clock figures live here, never in tests.
 import { spawn, type ChildProcess } from "node:child_process";
+import type autocannon from "autocannon";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -29,7 +30,19 @@ import { ridePairRequests, type RiderPair } from "./ride-pairs.ts";
 import { adminUrlFromEnv, benchDatabaseName, dropDatabases, freshDatabase } from "./databases.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const MAIN_JS = path.join(ROOT, "dist", "src", "main.js");
+
+/**
+ * `npm start`'s command (package.json), without npm in front: `node`'s arguments, V8 flags and
+ * all, so that the server measured is the one an operator starts.
+ */
+function startArguments(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+    scripts: { start: string };
+  };
+  const [command, ...args] = pkg.scripts.start.trim().split(/\s+/);
+  if (command !== "node") throw new Error(`npm start runs ${command}, not node: the bench cannot spawn it`);
+  return args;
+}
 const DB_NAME = benchDatabaseName("movr_bench_start");
 const CITY = "new york";
 const SECRET = "bench-secret-".padEnd(40, "x");
@@ -52,6 +65,9 @@ export interface StartFigures {
   restartCpuMs: number | null;
   listRequestsPerSecond: number;
   ridePairsPerSecond: number;
+  /** Server CPU (all its processes) per GET and per ride pair, µs: steadier than the rates on a busy machine. */
+  listCpuUs: number | null;
+  ridePairCpuUs: number | null;
 }
 
 interface Running {
@@ -146,7 +162,7 @@ async function freePort(): Promise<number> {
 async function start(env: Record<string, string>): Promise<Running> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [MAIN_JS], {
+  const child = spawn(process.execPath, startArguments(), {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? "",
@@ -236,25 +252,53 @@ async function logIn(base: string, riders: Rider[]): Promise<RiderPair[]> {
   );
 }
 
+interface LoadFigures {
+  listPerSecond: number;
+  pairsPerSecond: number;
+  listCpuUs: number | null;
+  pairCpuUs: number | null;
+}
+
+/** GET vehicles, then ride pairs, on the server `pid` serves: rates and the server's CPU per operation. */
 async function load(
   base: string,
+  pid: number,
   pairs: RiderPair[],
   seconds: number,
   connections: number,
-): Promise<[number, number]> {
+): Promise<LoadFigures> {
   const ac = await loadAutocannon();
-  const list = await ac({
-    url: `${base}/api/v1/cities/${encodeURIComponent(CITY)}/vehicles?limit=25`,
-    connections,
-    duration: seconds,
+  const cpuPer = async (run: () => Promise<number>) => {
+    const before = procCpuMs(pid);
+    const ops = await run();
+    const after = procCpuMs(pid);
+    return before === null || after === null || ops === 0 ? null : ((after - before) * 1000) / ops;
+  };
+  let list!: autocannon.Result;
+  let rides!: autocannon.Result;
+  const listCpuUs = await cpuPer(async () => {
+    list = await ac({
+      url: `${base}/api/v1/cities/${encodeURIComponent(CITY)}/vehicles?limit=25`,
+      connections,
+      duration: seconds,
+    });
+    return list["2xx"];
   });
-  const rides = await ac({
-    url: base,
-    connections: pairs.length,
-    duration: seconds,
-    requests: ridePairRequests(CITY, pairs),
+  const pairCpuUs = await cpuPer(async () => {
+    rides = await ac({
+      url: base,
+      connections: pairs.length,
+      duration: seconds,
+      requests: ridePairRequests(CITY, pairs),
+    });
+    return rides["2xx"] / 2;
   });
-  return [list.requests.average, rides.requests.average / 2];
+  return {
+    listPerSecond: list.requests.average,
+    pairsPerSecond: rides.requests.average / 2,
+    listCpuUs,
+    pairCpuUs,
+  };
 }
 
 type Setup = "embedded" | "postgres" | "workers";
@@ -285,11 +329,11 @@ export async function measureStart(databaseUrl?: string, workers = false): Promi
     // logins, as any server has.
     const again = await start(env);
     let rss: ReturnType<ReturnType<typeof sampleRss>>;
-    let rps: [number, number];
+    let rps: LoadFigures;
     try {
       const stopSampling = sampleRss(again.child.pid!);
       try {
-        rps = await load(again.url, await logIn(again.url, riders), seconds, connections);
+        rps = await load(again.url, again.child.pid!, await logIn(again.url, riders), seconds, connections);
       } finally {
         rss = stopSampling();
       }
@@ -304,8 +348,10 @@ export async function measureStart(databaseUrl?: string, workers = false): Promi
       rssAtReadyMb: ready && ready.map((r) => r.mb),
       peakRssMb: rss.peakMb,
       peakRssPerProcessMb: rss.perProcessMb,
-      listRequestsPerSecond: rps[0],
-      ridePairsPerSecond: rps[1],
+      listRequestsPerSecond: rps.listPerSecond,
+      ridePairsPerSecond: rps.pairsPerSecond,
+      listCpuUs: rps.listCpuUs,
+      ridePairCpuUs: rps.pairCpuUs,
     };
   } finally {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -321,13 +367,14 @@ function megabytes(total: number | null, each: number[] | null): string {
 
 function line(label: string, f: StartFigures): string {
   const cpu = (v: number | null) => (v === null ? "" : ` [CPU ${(v / 1000).toFixed(2)} s]`);
+  const perOp = (v: number | null) => (v === null ? "" : ` [CPU ${v.toFixed(0)} µs each]`);
   const ready = f.rssAtReadyMb && f.rssAtReadyMb.reduce((total, mb) => total + mb, 0);
   return (
     `${label.padEnd(11)} first start ${(f.firstStartMs / 1000).toFixed(2)} s${cpu(f.firstStartCpuMs)} (goal ≤ 3), ` +
     `restart ${(f.restartMs / 1000).toFixed(2)} s${cpu(f.restartCpuMs)} (goal ≤ 1.5), ` +
     `RSS ready ${megabytes(ready, f.rssAtReadyMb)}, ` +
-    `peak under load ${megabytes(f.peakRssMb, f.peakRssPerProcessMb)}; ${f.listRequestsPerSecond.toFixed(0)} GET/s, ` +
-    `${f.ridePairsPerSecond.toFixed(0)} ride pairs/s`
+    `peak under load ${megabytes(f.peakRssMb, f.peakRssPerProcessMb)}; ${f.listRequestsPerSecond.toFixed(0)} GET/s${perOp(f.listCpuUs)}, ` +
+    `${f.ridePairsPerSecond.toFixed(0)} ride pairs/s${perOp(f.ridePairCpuUs)}`
   );
 }
 

@@ -9,6 +9,7 @@ import { parse } from "yaml";
 import { REFERENCE_CITIES } from "../../src/cities/region.config.ts";
 import { buildProgram } from "../../src/cli/program.ts";
 import { ENV_NAMES, loadConfig, loadToolConfig } from "../../src/config.ts";
+import { SERVER_V8_FLAGS } from "../../src/web/cluster.ts";
 import { testIo } from "../cli/support.ts";
 import { movrCommandsOf, readDockerfile, shellWords } from "../support/dockerfile.ts";
 import { ROOT } from "../support/server.ts";
@@ -90,7 +91,7 @@ describe.each(["compose.postgres.yaml", "compose.cockroachdb.yaml"])("deploy/%s"
     expect((await parseMovr(["migrate"])).command).toBe("migrate");
     const cmd = readDockerfile().find((i) => i.keyword === "CMD" && i.stage === "runtime")!;
     expect(services.movr!.command).toEqual(JSON.parse(cmd.args));
-    expect(existsSync(path.join(ROOT, services.movr!.command![1]!))).toBe(true);
+    expect(existsSync(path.join(ROOT, services.movr!.command!.at(-1)!))).toBe(true);
   });
 
   it("sets only variables src/config.ts reads, with values it accepts, pointing at a service here", () => {
@@ -168,7 +169,7 @@ describe("Dockerfile", () => {
     }
   });
 
-  it("runs as a non-root user on 0.0.0.0, checks /readyz with node, and starts node on dist/ as PID 1", () => {
+  it("runs as a non-root user on 0.0.0.0, checks /readyz with node, and starts node on dist/ as PID 1, as npm start does", () => {
     const runtime = instructions.filter((i) => i.stage === "runtime");
     const user = runtime.filter((i) => i.keyword === "USER").at(-1);
     expect(user?.args).toBeDefined();
@@ -186,9 +187,14 @@ describe("Dockerfile", () => {
     expect(health).toContain("/readyz");
     expect(health).not.toMatch(/curl|wget/);
     const cmd = JSON.parse(runtime.find((i) => i.keyword === "CMD")!.args) as string[];
-    expect(cmd).toEqual(["node", "dist/src/main.js"]);
+    // The server's V8 flags (ADR 021) on node's command line, as `npm start` has them.
+    expect(cmd).toEqual(["node", ...SERVER_V8_FLAGS, "dist/src/main.js"]);
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+      scripts: { start: string };
+    };
+    expect(pkg.scripts.start).toBe(cmd.join(" "));
     expect(runtime.some((i) => i.keyword === "ENTRYPOINT")).toBe(false);
-    expect(existsSync(path.join(ROOT, cmd[1]!))).toBe(true);
+    expect(existsSync(path.join(ROOT, cmd.at(-1)!))).toBe(true);
   });
 });
 

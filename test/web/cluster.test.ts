@@ -2,10 +2,12 @@
 // primary; SIGTERM to the primary shuts every worker down gracefully. The embedded database
 // stays one process whatever WEB_CONCURRENCY says.
 import { execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig, PROJECT_ROOT } from "../../src/config.ts";
+import { SERVER_V8_FLAGS, withServerFlags } from "../../src/web/cluster.ts";
 import { createServerDatabase, dropServerDatabases, SERVER_URL } from "../support/databases.ts";
 
 const SECRET = "a-session-secret-of-at-least-32-characters";
@@ -24,6 +26,17 @@ describe("WEB_CONCURRENCY", () => {
       webConcurrencyIgnored: false,
     });
     expect(() => loadConfig({ ...server, WEB_CONCURRENCY: "0" })).toThrow(/WEB_CONCURRENCY/);
+  });
+});
+
+describe("the workers' V8 flags", () => {
+  it("are the server's flags added to the primary's own, where it does not set them itself", () => {
+    expect(withServerFlags([])).toEqual(SERVER_V8_FLAGS);
+    expect(withServerFlags(["--enable-source-maps"])).toEqual(
+      ["--enable-source-maps"].concat(SERVER_V8_FLAGS),
+    );
+    expect(withServerFlags(["--max-semi-space-size=16"])).toEqual(["--max-semi-space-size=16"]);
+    expect(withServerFlags(["--max_semi_space_size=2"])).toEqual(["--max_semi_space_size=2"]);
   });
 });
 
@@ -92,6 +105,11 @@ if (SERVER_URL) {
       const served = await server.served;
       for (const pid of childrenOf(server.child.pid!)) workers.push(pid);
       expect(workers).toHaveLength(2);
+      // The primary was started without the server's V8 flags; it gives them to its workers.
+      for (const pid of workers) {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+        for (const flag of SERVER_V8_FLAGS) expect(argv).toContain(flag);
+      }
       for (let i = 0; i < 4; i++) expect((await fetch(`${served}/readyz`)).status).toBe(200);
       // Migrations ran once, in the primary, before the workers started.
       expect(server.output().match(/Applied migrations/g)).toHaveLength(1);
