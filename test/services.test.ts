@@ -19,7 +19,13 @@ import {
   startRide,
 } from "../src/rides/ride.service.ts";
 import { DomainError } from "../src/shared/errors.ts";
-import { addUser, deactivateUser, getUser, getUsersOfCity } from "../src/users/user.service.ts";
+import {
+  addUser,
+  deactivateUser,
+  getUser,
+  getUsersOfCity,
+  listUserNamesInCity,
+} from "../src/users/user.service.ts";
 import {
   addVehicle,
   getVehicle,
@@ -120,6 +126,42 @@ describe.each(TARGETS)("data API on $name", (target) => {
       endRide(ctx, { city: "rome", rideId: randomUUID(), location: "x", actor: "system" }),
       "not_found",
     );
+  });
+
+  it("a cursor whose parts were forged is one error on `after`, never a database error or another field", async () => {
+    const forge = (parts: unknown[]) => Buffer.from(JSON.stringify(parts)).toString("base64url");
+    const id = randomUUID();
+    const r = await rider("rome");
+    // A part the database refuses (U+0000, 22021), an unpaired surrogate, a part of the wrong shape.
+    const lists: [string, (after: string) => Promise<unknown>, unknown[][]][] = [
+      ["vehicles", (after) => listVehicles(ctx, { city: "rome", after }), [["zzz"], ["\u0000"]]],
+      ["promo codes", (after) => listPromoCodes(ctx, { after }), [["a b"], ["\u0000"], ["\ud800"]]],
+      [
+        "riders' names",
+        (after) => listUserNamesInCity(ctx, { city: "rome", after }),
+        [
+          ["\u0000", id],
+          ["\ud800", id],
+          ["Rita", "x"],
+        ],
+      ],
+      [
+        "rides",
+        (after) => listMyRides(ctx, { riderCity: "rome", riderId: r.id, after }),
+        [
+          ["2026-01-01 00:00:00", "x"],
+          ["\u0000", id],
+        ],
+      ],
+    ];
+    for (const [what, list, forged] of lists) {
+      for (const parts of forged) {
+        const err = await expectCode(list(forge(parts)), "invalid_request");
+        expect(err.details, `${what} ${JSON.stringify(parts)}`).toEqual([
+          { field: "after", problem: "is not a cursor this server gave out" },
+        ]);
+      }
+    }
   });
 
   it("rejects a username that is taken, whatever its case of input", async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { runTransaction } from "../db/transaction.ts";
 import type { MovrContext } from "../shared/context.ts";
-import { decodeCursor, keysetPage, requireTimestampKey } from "../shared/cursor.ts";
+import { cursorPart, decodeCursor, keysetPage, requireTimestampKey } from "../shared/cursor.ts";
 import { conflict, DomainError, notFound } from "../shared/errors.ts";
 import {
   LIMITS,
@@ -220,7 +220,7 @@ export async function listMyRides(
     const [startKey, id] = decodeCursor(input.after, 2) as [string, string];
     after = {
       startKey: startKey === "" ? null : requireTimestampKey("after", startKey),
-      id: requireUuid("after", id),
+      id: cursorPart(() => requireUuid("after", id)),
     };
   }
   const rows = await runTransaction(

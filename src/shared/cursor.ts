@@ -1,20 +1,44 @@
 // Opaque keyset cursors: clients pass back what we gave them, and cannot forge a malformed one past us.
-import { invalid } from "./errors.ts";
+import { DomainError, invalid } from "./errors.ts";
+import { isText } from "./text.ts";
+
+const notOurs = (): DomainError => invalid("after", "is not a cursor this server gave out");
 
 export function encodeCursor(parts: string[]): string {
   return Buffer.from(JSON.stringify(parts)).toString("base64url");
 }
 
+/**
+ * The `count` parts of a cursor, each text under the text rule (a forged U+0000 would reach the
+ * database as 22021). Throws DomainError invalid_request on `after` for anything else.
+ */
 export function decodeCursor(cursor: string, count: number): string[] {
   try {
     const parts: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(parts) && parts.length === count && parts.every((p) => typeof p === "string")) {
+    if (
+      Array.isArray(parts) &&
+      parts.length === count &&
+      parts.every((p) => typeof p === "string" && isText(p))
+    ) {
       return parts as string[];
     }
   } catch {
     // fall through to the error below
   }
-  throw invalid("after", "is not a cursor this server gave out");
+  throw notOurs();
+}
+
+/**
+ * A cursor's part as `check` reads it (requireUuid, requireCode, ...): a part it refuses was
+ * forged, so the caller hears about `after`, not about a field it never sent.
+ */
+export function cursorPart<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof DomainError && err.code === "invalid_request") throw notOurs();
+    throw err;
+  }
 }
 
 const TIMESTAMP_KEY_RE = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?Z?$/;

@@ -358,6 +358,16 @@ describe.each(TARGETS)("JSON API on $name", (target) => {
       ["limit 0", "/cities/boston/vehicles?limit=0", "querystring.limit"],
       ["limit 101", "/cities/boston/vehicles?limit=101", "querystring.limit"],
       ["a non-numeric limit", "/cities/boston/vehicles?limit=ten", "querystring.limit"],
+      // Ajv's coercion reads a query string as Number() does; a limit is decimal digits only.
+      ["a hexadecimal limit", "/cities/boston/vehicles?limit=0x10", "querystring.limit"],
+      ["a limit with spaces", "/cities/boston/vehicles?limit=%2010", "querystring.limit"],
+      ["a limit in exponent notation", "/cities/boston/vehicles?limit=1e1", "querystring.limit"],
+      ["a limit with a plus sign", "/promo-codes?limit=%2B5", "querystring.limit"],
+      [
+        "a forged cursor's part",
+        `/cities/boston/vehicles?after=${Buffer.from('["zzz"]').toString("base64url")}`,
+        "after",
+      ],
       ["an unknown status", "/cities/boston/vehicles?status=stolen", "querystring.status"],
       ["an unknown query field", "/cities/boston/vehicles?sort=id", "querystring.sort"],
       ["a forged cursor", "/cities/boston/vehicles?after=Zm9v", "after"],

@@ -38,10 +38,47 @@ function explain(errors: ErrorObject[]): void {
   }
 }
 
+/** What a number in a path or query string may look like: Ajv coerces as Number() reads, so " 5", "0x10", "1e1" and "+5" would pass. */
+const NUMERIC_TEXT = { integer: /^-?\d+$/, number: /^-?\d+(?:\.\d+)?$/ } as const;
+
+/** The properties of a path or query schema that are numbers, and the notation each must be in. */
+function numericProperties(schema: unknown): [string, RegExp][] {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+  return Object.entries(properties).flatMap(([name, p]): [string, RegExp][] =>
+    p.type === "integer" || p.type === "number" ? [[name, NUMERIC_TEXT[p.type]]] : [],
+  );
+}
+
+/** The first numeric field of `data` not written in decimal notation, as Ajv would report it. */
+function notationError(data: unknown, numeric: [string, RegExp][]): ErrorObject | undefined {
+  if (typeof data !== "object" || data === null) return undefined;
+  for (const [name, re] of numeric) {
+    const raw: unknown = (data as Record<string, unknown>)[name];
+    const values: unknown[] = Array.isArray(raw) ? raw : [raw];
+    if (values.some((v) => typeof v === "string" && !re.test(v))) {
+      const type = re === NUMERIC_TEXT.integer ? "integer" : "number";
+      return {
+        instancePath: `/${name}`,
+        schemaPath: `#/properties/${name}/type`,
+        keyword: "type",
+        params: { type },
+        message: `must be ${type}`,
+      };
+    }
+  }
+  return undefined;
+}
+
 export const apiValidatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
   const ajv = httpPart === "body" ? strict : coercing;
   const validate: ValidateFunction = ajv.compile(schema as object);
+  const numeric = httpPart === "body" ? [] : numericProperties(schema);
   const explained = (data: unknown): boolean => {
+    const refused = notationError(data, numeric);
+    if (refused) {
+      explained.errors = [refused];
+      return false;
+    }
     const ok = validate(data);
     explained.errors = validate.errors;
     if (!ok && validate.errors) explain(validate.errors);
