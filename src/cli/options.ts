@@ -99,12 +99,12 @@ function daysInMonth(year: number, month: number): number {
   return month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
-/** --now of movr load and movr demo: an instant whose generated timeline fits years 1–9999. */
+/** --now of movr load and movr demo: an instant whose generated timeline fits years 1000–9999. */
 export function parseTimelineEnd(value: string): Date {
   const d = parseInstant(value);
   if (d < NOW_RANGE.min || d > NOW_RANGE.max) {
     throw new InvalidArgumentError(
-      `must be from ${NOW_RANGE.min.toISOString()} to ${NOW_RANGE.max.toISOString()}: the generated rows reach ${TIMELINE_DAYS.before} days before it and ${TIMELINE_DAYS.after} days after, and the database takes years 1 to 9999.`,
+      `must be from ${NOW_RANGE.min.toISOString()} to ${NOW_RANGE.max.toISOString()}: the generated rows reach ${TIMELINE_DAYS.before} days before it and ${TIMELINE_DAYS.after} days after, and MovR keeps years 1000 to 9999.`,
     );
   }
   return d;

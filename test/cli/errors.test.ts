@@ -110,14 +110,21 @@ describe("misuse: one line, exit 2", () => {
 
 describe("flag values the command cannot honour: one line, exit 2, before anything is written", () => {
   it("--now whose generated timeline leaves years 1–9999, or a date that is not on the calendar", async () => {
-    // The rows span the year before --now and 90 days after: the database refuses other years.
-    for (const now of ["0001-01-01", "0001-12-31T23:59:59Z", "9999-12-31T23:59:59Z", "9999-10-03"]) {
+    // The rows span the year before --now and 90 days after: years past 9999 the database
+    // refuses; years before 1000 would be read back as other years (2001 for 0002).
+    for (const now of [
+      "0001-01-01",
+      "0002-01-01",
+      "1000-12-31T23:59:59Z",
+      "9999-12-31T23:59:59Z",
+      "9999-10-03",
+    ]) {
       await expectCli(
         ["load", "--url", "memory://", "--now", now],
         2,
-        /^movr: option '--now <timestamp>' argument '.*' is invalid\. must be from 0002-01-01T00:00:00\.000Z to 9999-10-02T23:59:59\.999Z/,
+        /^movr: option '--now <timestamp>' argument '.*' is invalid\. must be from 1001-01-01T00:00:00\.000Z to 9999-10-02T23:59:59\.999Z/,
       );
-      await expectCli(["demo", "--now", now], 2, /must be from 0002-01-01/);
+      await expectCli(["demo", "--now", now], 2, /must be from 1001-01-01/);
     }
     for (const now of ["2026-02-30", "2026-04-31T10:00:00Z", "2025-02-29"]) {
       await expectCli(
