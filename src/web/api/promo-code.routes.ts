@@ -6,7 +6,7 @@ import { LIMITS } from "../../shared/validation.ts";
 import { requireAuth } from "../auth.plugin.ts";
 import type { RouteOptions } from "./api.routes.ts";
 import { appliedPromoCodeSchema, cursor, errors, limit, object, promoCodeSchema, text } from "./schemas.ts";
-import { appliedPromoCodeJson, promoCodeJson } from "./serialize.ts";
+import { appliedPromoCodeJson, nativeJson, promoCodeJson } from "./serialize.ts";
 
 const tags = ["promo codes"];
 const bearer = [{ bearer: [] }];
@@ -15,6 +15,7 @@ export async function promoCodeRoutes(app: FastifyInstance, { ctx }: RouteOption
   app.get<{ Querystring: { limit: number; after?: string } }>(
     "/promo-codes",
     {
+      serializerCompiler: nativeJson,
       schema: {
         tags,
         summary: "The unexpired promo codes, in code order, a page at a time",
@@ -64,6 +65,7 @@ export async function promoCodeRoutes(app: FastifyInstance, { ctx }: RouteOption
     "/me/promo-codes",
     {
       config: { cityFrom: "caller" },
+      serializerCompiler: nativeJson,
       schema: {
         tags,
         summary: "The promo codes applied to the caller's account",

@@ -24,7 +24,7 @@ import {
   text,
   uuid,
 } from "./schemas.ts";
-import { pathPointJson, rideJson } from "./serialize.ts";
+import { nativeJson, pathPointJson, rideJson } from "./serialize.ts";
 
 const tags = ["rides"];
 const bearer = [{ bearer: [] }];
@@ -61,6 +61,7 @@ export async function rideRoutes(app: FastifyInstance, { config, ctx }: RouteOpt
     "/me/rides",
     {
       config: { cityFrom: "caller" },
+      serializerCompiler: nativeJson,
       schema: {
         tags,
         summary: "The caller's rides, newest first",

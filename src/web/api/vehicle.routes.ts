@@ -12,7 +12,7 @@ import {
 import { requireAuth } from "../auth.plugin.ts";
 import type { RouteOptions } from "./api.routes.ts";
 import { city, cursor, errors, limit, noContent, object, text, uuid, vehicleSchema } from "./schemas.ts";
-import { vehicleJson } from "./serialize.ts";
+import { nativeJson, vehicleJson } from "./serialize.ts";
 
 const tags = ["fleet"];
 const bearer = [{ bearer: [] }];
@@ -34,6 +34,7 @@ export async function vehicleRoutes(app: FastifyInstance, { ctx }: RouteOptions)
     "/cities/:city/vehicles",
     {
       config: { cityFrom: "params" },
+      serializerCompiler: nativeJson,
       schema: {
         tags,
         summary: "A page of a city's vehicles",
@@ -63,6 +64,7 @@ export async function vehicleRoutes(app: FastifyInstance, { ctx }: RouteOptions)
     "/cities/:city/vehicles/:id",
     {
       config: { cityFrom: "params" },
+      serializerCompiler: nativeJson,
       schema: {
         tags,
         summary: "One vehicle",
@@ -106,6 +108,7 @@ export async function vehicleRoutes(app: FastifyInstance, { ctx }: RouteOptions)
     "/me/vehicles",
     {
       config: { cityFrom: "caller" },
+      serializerCompiler: nativeJson,
       schema: {
         tags,
         summary: "The caller's vehicles (not those taken off the platform)",
