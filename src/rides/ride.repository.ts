@@ -307,9 +307,10 @@ export async function listRidesOfRider(
   return rows.map((r) => ({ ride: r.ride, key: { startKey: r.startKey, id: r.ride.id } }));
 }
 
-const activeRidesStatement = preparedQuery("active_rides", (db) =>
+// One of `movr run`'s reads: rows decoded once, past Drizzle's row mapping (ADR 020).
+const activeRidesStatement = preparedRead("active_rides", RIDE_COLUMNS, (db, columns) =>
   db
-    .select()
+    .select(columns)
     .from(rides)
     .where(and(eq(rides.city, P("city")), isNull(rides.endTime)))
     .orderBy(ascNullsFirst(rides.startTime), asc(rides.id))
@@ -318,7 +319,7 @@ const activeRidesStatement = preparedQuery("active_rides", (db) =>
 
 /** A city's active rides, oldest first (undated first). */
 export async function listActiveRides(tx: Tx, city: string, limit: number): Promise<RideRow[]> {
-  return activeRidesStatement(tx).execute({ city, limit });
+  return activeRidesStatement(tx, { city, limit });
 }
 
 const logLocationStatement = preparedQuery("log_location", (db) => {
