@@ -108,8 +108,9 @@ export async function buildApp({
       },
     });
   });
-  app.addHook("onSend", async (request, reply) => {
+  app.addHook("onSend", (request, reply, _payload, done) => {
     void reply.header("x-request-id", request.id);
+    done();
   });
 
   app.get("/healthz", { schema: { hide: true }, config: { anonymous: true } }, async () => ({

@@ -80,8 +80,10 @@ export interface MetricsPluginOptions {
 }
 
 export const metricsPlugin = fp(async (app: FastifyInstance, { metrics, config }: MetricsPluginOptions) => {
-  app.addHook("onResponse", async (request, reply) => {
+  // Callback style: no promise per request (ADR 020). observeRequest does not throw.
+  app.addHook("onResponse", (request, reply, done) => {
     metrics.observeRequest(routeOf(request), request.method, reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 
   if (config.port === undefined) {

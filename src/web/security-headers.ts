@@ -94,11 +94,13 @@ export async function securityHeaders(
     void reply.headers(headers);
     done();
   });
-  app.addHook("onSend", async (request, reply) => {
-    if (reply.hasHeader("cache-control")) return;
-    const api = request.url.startsWith("/api/v1/") || request.url === "/api/v1";
-    const credentials = request.headers.authorization !== undefined || request.auth != null;
-    if (api || credentials) void reply.header("cache-control", "no-store");
+  app.addHook("onSend", (request, reply, _payload, done) => {
+    if (!reply.hasHeader("cache-control")) {
+      const api = request.url.startsWith("/api/v1/") || request.url === "/api/v1";
+      const credentials = request.headers.authorization !== undefined || request.auth != null;
+      if (api || credentials) void reply.header("cache-control", "no-store");
+    }
+    done();
   });
 }
 

@@ -52,10 +52,11 @@ export async function apiRoutes(app: FastifyInstance, opts: RouteOptions): Promi
   });
   // Clients (and the load balancer in front of a multi-region deployment) see which region
   // owns the data they touched; errors carry it too, so a misrouted client can tell.
-  app.addHook("onSend", async (request, reply) => {
+  app.addHook("onSend", (request, reply, _payload, done) => {
     const city = cityOf(request, request.routeOptions.config.cityFrom);
     const region = typeof city === "string" ? regionOfCity(opts.config.regions, city) : undefined;
     if (region) void reply.header(REGION_HEADER, region);
+    done();
   });
   // Not `opts` itself: it carries this plugin's prefix, which children would add again.
   const shared: RouteOptions = { config: opts.config, ctx: opts.ctx };
