@@ -41,10 +41,15 @@ export const authPlugin = fp(
   async (app: FastifyInstance, opts: { ctx: AuthContext; sessionSecret: string }) => {
     app.decorateRequest("auth", null);
     app.decorateRequest("csrfToken", null);
-    app.addHook("preHandler", async (request) => {
-      if (request.routeOptions.config.anonymous) return;
+    // Callback style: a request without a token (the public reads) costs no promise (ADR 020).
+    app.addHook("preHandler", (request, _reply, done) => {
+      if (request.routeOptions.config.anonymous) return done();
       const found = tokenOf(request);
-      if (!found) return;
+      if (!found) return done();
+      signIn(request, found).then(() => done(), done);
+    });
+
+    async function signIn(request: FastifyRequest, found: { token: string; via: Auth["via"] }) {
       const user = await authenticate(opts.ctx, found.token);
       if (!user) {
         // A bad bearer token is an error; a stale cookie just means "logged out".
@@ -68,7 +73,7 @@ export const authPlugin = fp(
           }
         }
       }
-    });
+    }
   },
   { name: "movr-auth" },
 );
