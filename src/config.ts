@@ -120,7 +120,15 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+// Whole numbers in decimal digits only: z.coerce reads as Number() does, which also takes "0x10",
+// "0b11", "1e3" and "8080.0" (the CLI's flags and the API's query numbers refuse them too).
+const intFrom = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, "must be a whole number in decimal digits")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
 const bool = z
   .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
   .transform((v) => ["1", "true", "yes", "on"].includes(v));

@@ -2,6 +2,7 @@
 import { InvalidArgumentError } from "commander";
 import type { DatabaseConfig, ToolConfig } from "../config.ts";
 import { citiesOf } from "../cities/region.config.ts";
+import { daysInMonth } from "../shared/calendar.ts";
 import { isText, TEXT_PROBLEM } from "../shared/text.ts";
 import { MAX_TIMER_MS } from "../shared/timers.ts";
 import { NOW_RANGE, TIMELINE_DAYS } from "../workload/timeline.ts";
@@ -85,18 +86,13 @@ function parseInstant(value: string): Date {
   const d = new Date(text);
   const m = INSTANT_RE.exec(text);
   const [year, month, day] = (m?.slice(1, 4) ?? []).map(Number) as [number, number, number];
-  const onCalendar = m !== null && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+  const onCalendar = m !== null && day >= 1 && day <= daysInMonth(year, month);
   if (!onCalendar || Number.isNaN(d.getTime())) {
     throw new InvalidArgumentError(
       `expected an ISO date or timestamp such as 2026-01-01T00:00:00Z, got "${value}".`,
     );
   }
   return d;
-}
-
-function daysInMonth(year: number, month: number): number {
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  return month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
 /** --now of movr load and movr demo: an instant whose generated timeline fits years 1000–9999. */

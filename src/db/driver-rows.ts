@@ -5,6 +5,7 @@
 import { Column, getTableColumns, is, SQL, Table } from "drizzle-orm";
 import pg from "pg";
 import { pushAll } from "../shared/arrays.ts";
+import { daysInMonth } from "../shared/calendar.ts";
 import type { Db } from "./database.ts";
 
 /** Runs one named statement on a Drizzle instance's driver; rows as arrays, in select order. */
@@ -111,8 +112,6 @@ export function rowReader<R>(selection: Record<string, unknown>): (values: unkno
   };
 }
 
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
 /** Days from 1970-01-01 to the given proleptic Gregorian date (Howard Hinnant's days_from_civil). */
 function daysFromCivil(year: number, month: number, day: number): number {
   const y = month <= 2 ? year - 1 : year;
@@ -155,7 +154,7 @@ export function timestampFromText(text: string): Date {
       month >= 1 &&
       month <= 12 &&
       day >= 1 &&
-      (day <= DAYS_IN_MONTH[month - 1]! || (month === 2 && day === 29 && isLeap(year))) &&
+      day <= daysInMonth(year, month) &&
       hour >= 0 &&
       hour <= 23 &&
       minute >= 0 &&
@@ -173,8 +172,6 @@ export function timestampFromText(text: string): Date {
   }
   return new Date(`${text}+0000`);
 }
-
-const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 
 /** The decimal number of `count` ASCII digits at `at`, or -1 when one is not a digit. */
 function digits(text: string, at: number, count: number): number {

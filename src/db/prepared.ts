@@ -57,7 +57,7 @@ export type PreparedRead<R> = (db: Db, values: Record<string, unknown>) => Promi
  * `sql.placeholder` values) is built once, for its text and parameter order; each call sends the
  * statement by name through the driver (driver-rows.ts) and reads each row with a reader made
  * from `selection` when the statement was built, rows equal to what Drizzle's `.execute()` returns
- * (test/db/prepared.test.ts). For reads of columns, SQL expressions and whole tables joined with
+ * (test/db/prepared-read.test.ts). For reads of columns, SQL expressions and whole tables joined with
  * inner joins (a left-joined table would need Drizzle's all-null rule). See
  * docs/decisions/020-hot-reads.md.
  */

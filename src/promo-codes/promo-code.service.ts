@@ -1,6 +1,6 @@
 import { runTransaction } from "../db/transaction.ts";
 import type { MovrContext } from "../shared/context.ts";
-import { cursorPart, decodeCursor, keysetPage } from "../shared/cursor.ts";
+import { decodeCursor, keysetPage } from "../shared/cursor.ts";
 import { conflict, invalid, notFound } from "../shared/errors.ts";
 import {
   LIMITS,
@@ -101,7 +101,7 @@ export interface PromoCodePage {
  */
 export async function listPromoCodes(ctx: MovrContext, q: PromoCodeQuery = {}): Promise<PromoCodePage> {
   const limit = requireIntInRange("limit", q.limit ?? 25, 1, 100);
-  const afterCode = q.after ? cursorPart(() => requireCode(decodeCursor(q.after!, 1)[0]!)) : undefined;
+  const afterCode = q.after ? decodeCursor(q.after, [requireCode])[0] : undefined;
   const now = ctx.clock();
   // One row more than asked tells whether there is a next page without a second query.
   const rows = await runTransaction(

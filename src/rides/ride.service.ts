@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { runTransaction } from "../db/transaction.ts";
 import type { MovrContext } from "../shared/context.ts";
-import { cursorPart, decodeCursor, keysetPage, requireTimestampKey } from "../shared/cursor.ts";
+import { decodeCursor, keysetPage, requireTimestampKey } from "../shared/cursor.ts";
 import { conflict, DomainError, notFound } from "../shared/errors.ts";
 import {
   LIMITS,
@@ -217,11 +217,12 @@ export async function listMyRides(
   const limit = requireIntInRange("limit", input.limit ?? 25, 1, 100);
   let after: RideKey | undefined;
   if (input.after) {
-    const [startKey, id] = decodeCursor(input.after, 2) as [string, string];
-    after = {
-      startKey: startKey === "" ? null : requireTimestampKey("after", startKey),
-      id: cursorPart(() => requireUuid("after", id)),
-    };
+    // An undated ride's start key is "" (undated rides sort last).
+    const [startKey, id] = decodeCursor(input.after, [
+      (p) => (p === "" ? null : requireTimestampKey("after", p)),
+      (p) => requireUuid("after", p),
+    ]);
+    after = { startKey, id };
   }
   const rows = await runTransaction(
     ctx.database,

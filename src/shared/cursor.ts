@@ -1,5 +1,6 @@
 // Opaque keyset cursors: clients pass back what we gave them, and cannot forge a malformed one past us.
 import { DomainError, invalid } from "./errors.ts";
+import { daysInMonth } from "./calendar.ts";
 import { isText } from "./text.ts";
 
 const notOurs = (): DomainError => invalid("after", "is not a cursor this server gave out");
@@ -9,32 +10,31 @@ export function encodeCursor(parts: string[]): string {
 }
 
 /**
- * The `count` parts of a cursor, each text under the text rule (a forged U+0000 would reach the
- * database as 22021). Throws DomainError invalid_request on `after` for anything else.
+ * A cursor's parts, each read by its reader (`readers[i]` gets part i, text under the text rule:
+ * a forged U+0000 would reach the database as 22021). A reader refuses a part by throwing
+ * DomainError invalid_request (requireUuid, requireCode, ...); a part it refuses was forged, so
+ * the caller hears about `after`, not about a field it never sent. Throws DomainError
+ * invalid_request on `after` for a cursor this server did not give out.
  */
-export function decodeCursor(cursor: string, count: number): string[] {
+export function decodeCursor<T extends readonly unknown[]>(
+  cursor: string,
+  readers: { readonly [K in keyof T]: (part: string) => T[K] },
+): T {
+  let parts: unknown;
   try {
-    const parts: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (
-      Array.isArray(parts) &&
-      parts.length === count &&
-      parts.every((p) => typeof p === "string" && isText(p))
-    ) {
-      return parts as string[];
-    }
+    parts = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
   } catch {
-    // fall through to the error below
+    throw notOurs();
   }
-  throw notOurs();
-}
-
-/**
- * A cursor's part as `check` reads it (requireUuid, requireCode, ...): a part it refuses was
- * forged, so the caller hears about `after`, not about a field it never sent.
- */
-export function cursorPart<T>(check: () => T): T {
+  if (
+    !Array.isArray(parts) ||
+    parts.length !== readers.length ||
+    !parts.every((p) => typeof p === "string" && isText(p))
+  ) {
+    throw notOurs();
+  }
   try {
-    return check();
+    return readers.map((read, i) => read(parts[i] as string)) as unknown as T;
   } catch (err) {
     if (err instanceof DomainError && err.code === "invalid_request") throw notOurs();
     throw err;
@@ -55,10 +55,8 @@ export function requireTimestampKey(field: string, value: string): string {
   const valid =
     m !== null &&
     year! >= 1 &&
-    month! >= 1 &&
-    month! <= 12 &&
     day! >= 1 &&
-    day! <= new Date(Date.UTC(year!, month!, 0)).getUTCDate() &&
+    day! <= daysInMonth(year!, month!) &&
     hour! <= 23 &&
     minute! <= 59 &&
     second! <= 59;

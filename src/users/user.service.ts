@@ -3,7 +3,7 @@ import { revokeUserSessions } from "../auth/session.repository.ts";
 import { runTransaction } from "../db/transaction.ts";
 import { findActiveRideOfRider } from "../rides/ride.repository.ts";
 import type { MovrContext } from "../shared/context.ts";
-import { cursorPart, decodeCursor, keysetPage } from "../shared/cursor.ts";
+import { decodeCursor, keysetPage } from "../shared/cursor.ts";
 import { conflict, DomainError, notFound } from "../shared/errors.ts";
 import {
   LIMITS,
@@ -129,10 +129,8 @@ export async function listUserNamesInCity(
 ): Promise<CityNamesPage> {
   const city = requireCity(ctx.cities, q.city);
   const limit = requireIntInRange("limit", q.limit ?? 25, 1, 100);
-  const after = q.after ? decodeCursor(q.after, 2) : undefined;
-  const afterKey = after
-    ? { name: after[0]!, id: cursorPart(() => requireUuid("after", after[1]!)) }
-    : undefined;
+  const after = q.after ? decodeCursor(q.after, [(p) => p, (p) => requireUuid("after", p)]) : undefined;
+  const afterKey = after ? { name: after[0], id: after[1] } : undefined;
   const rows = await runTransaction(
     ctx.database,
     (tx) => listUserNamesOfCity(tx, city, limit + 1, afterKey),

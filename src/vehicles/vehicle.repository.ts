@@ -63,7 +63,7 @@ const VEHICLE_COLUMNS = getTableColumns(vehicles);
 
 /**
  * listVehicles' statement for one combination of filters (eight at most), each prepared once.
- * The hottest read of the API (GET a city's vehicles): its rows skip Drizzle's mapping (ADR 019).
+ * The hottest read of the API (GET a city's vehicles): its rows skip Drizzle's mapping (ADR 020).
  */
 const vehiclePages = new Map<string, ReturnType<typeof vehiclePage>>();
 function vehiclePage(status: boolean, type: boolean, after: boolean) {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { runTransaction } from "../db/transaction.ts";
 import { findActiveRideOfVehicle } from "../rides/ride.repository.ts";
 import type { MovrContext } from "../shared/context.ts";
-import { cursorPart, decodeCursor, keysetPage } from "../shared/cursor.ts";
+import { decodeCursor, keysetPage } from "../shared/cursor.ts";
 import { conflict, DomainError, notFound } from "../shared/errors.ts";
 import {
   LIMITS,
@@ -131,7 +131,7 @@ export async function listVehicles(ctx: MovrContext, q: VehicleQuery): Promise<V
   const limit = requireIntInRange("limit", q.limit ?? 25, 1, 100);
   const status = q.status ? requireOneOf("status", q.status, VEHICLE_STATUSES) : undefined;
   const type = q.type ? requireOneOf("type", q.type, VEHICLE_TYPES) : undefined;
-  const afterId = q.after ? cursorPart(() => requireUuid("after", decodeCursor(q.after!, 1)[0]!)) : undefined;
+  const afterId = q.after ? decodeCursor(q.after, [(p) => requireUuid("after", p)])[0] : undefined;
   // One row more than asked tells whether there is a next page without a second query.
   const rows = await runTransaction(
     ctx.database,

@@ -41,6 +41,17 @@ describe.each(TARGETS)("races on $name", (target) => {
   });
   afterAll(async () => database?.close());
 
+  /** Runs the contenders at once; their outcomes counted by code, logged with the 40001 retries they cost. */
+  const race = async (label: string, contenders: Promise<unknown>[]) => {
+    const retriesBefore = database.stats.retries;
+    const counted = tally(await Promise.all(contenders.map(outcome)));
+    console.log(
+      `[${target.name}] ${label}:`,
+      counted,
+      `40001 retries: ${database.stats.retries - retriesBefore}`,
+    );
+    return counted;
+  };
   const newVehicle = async () => {
     const owner = await addUser(ctx, { city, name: "Owner" });
     return addVehicle(ctx, {
@@ -66,16 +77,11 @@ describe.each(TARGETS)("races on $name", (target) => {
     const riders = await Promise.all(
       Array.from({ length: 20 }, (_, i) => addUser(ctx, { city, name: `Rider ${i}` })),
     );
-    const retriesBefore = database.stats.retries;
-    const outcomes = await Promise.all(
-      riders.map((r) => outcome(startRide(ctx, { city, vehicleId: vehicle.id, riderId: r.id }))),
+    const outcomes = await race(
+      `one vehicle, 20 riders`,
+      riders.map((r) => startRide(ctx, { city, vehicleId: vehicle.id, riderId: r.id })),
     );
-    console.log(
-      `[${target.name}] one vehicle, 20 riders:`,
-      tally(outcomes),
-      `40001 retries: ${database.stats.retries - retriesBefore}`,
-    );
-    expect(tally(outcomes)).toEqual({ ok: 1, vehicle_unavailable: 19 });
+    expect(outcomes).toEqual({ ok: 1, vehicle_unavailable: 19 });
     expect(await activeRides("vehicle_id", vehicle.id)).toBe(1);
     expect((await getVehicle(ctx, city, vehicle.id)).status).toBe("in_use");
   });
@@ -84,16 +90,11 @@ describe.each(TARGETS)("races on $name", (target) => {
     const rider = await addUser(ctx, { city, name: "Greedy" });
     const vehicles = [];
     for (let i = 0; i < 20; i++) vehicles.push(await newVehicle());
-    const retriesBefore = database.stats.retries;
-    const outcomes = await Promise.all(
-      vehicles.map((v) => outcome(startRide(ctx, { city, vehicleId: v.id, riderId: rider.id }))),
+    const outcomes = await race(
+      `one rider, 20 vehicles`,
+      vehicles.map((v) => startRide(ctx, { city, vehicleId: v.id, riderId: rider.id })),
     );
-    console.log(
-      `[${target.name}] one rider, 20 vehicles:`,
-      tally(outcomes),
-      `40001 retries: ${database.stats.retries - retriesBefore}`,
-    );
-    expect(tally(outcomes)).toEqual({ ok: 1, already_riding: 19 });
+    expect(outcomes).toEqual({ ok: 1, already_riding: 19 });
     expect(await activeRides("rider_id", rider.id)).toBe(1);
     const inUse = await Promise.all(vehicles.map((v) => getVehicle(ctx, city, v.id)));
     expect(inUse.filter((v) => v.status === "in_use")).toHaveLength(1);
@@ -104,21 +105,14 @@ describe.each(TARGETS)("races on $name", (target) => {
     const rider = await addUser(ctx, { city, name: "Leaver" });
     const ride = await startRide(ctx, { city, vehicleId: vehicle.id, riderId: rider.id });
     const byRider = { riderCity: city, riderId: rider.id };
-    const retriesBefore = database.stats.retries;
     // The rider's ends take the rider's active ride (ADR 019), the system's the ride's key.
-    const outcomes = await Promise.all(
+    const outcomes = await race(
+      "one ride, 10 ends",
       Array.from({ length: 10 }, (_, i) =>
-        outcome(
-          endRide(ctx, { city, rideId: ride.id, location: `Exit ${i}`, actor: i % 2 ? "system" : byRider }),
-        ),
+        endRide(ctx, { city, rideId: ride.id, location: `Exit ${i}`, actor: i % 2 ? "system" : byRider }),
       ),
     );
-    console.log(
-      `[${target.name}] one ride, 10 ends:`,
-      tally(outcomes),
-      `40001 retries: ${database.stats.retries - retriesBefore}`,
-    );
-    expect(tally(outcomes)).toEqual({ ok: 1, ride_already_ended: 9 });
+    expect(outcomes).toEqual({ ok: 1, ride_already_ended: 9 });
     expect(await activeRides("rider_id", rider.id)).toBe(0);
     expect((await getVehicle(ctx, city, vehicle.id)).status).toBe("available");
   });
@@ -130,16 +124,11 @@ describe.each(TARGETS)("races on $name", (target) => {
     const users = await Promise.all(
       Array.from({ length: n }, (_, i) => addUser(ctx, { city, name: `Saver ${i}` })),
     );
-    const retriesBefore = database.stats.retries;
-    const outcomes = await Promise.all(
-      users.map((u) => outcome(applyPromoCode(ctx, { city, userId: u.id, code }))),
+    const outcomes = await race(
+      `${n} promo applications`,
+      users.map((u) => applyPromoCode(ctx, { city, userId: u.id, code })),
     );
-    console.log(
-      `[${target.name}] ${n} promo applications:`,
-      tally(outcomes),
-      `40001 retries: ${database.stats.retries - retriesBefore}`,
-    );
-    expect(tally(outcomes)).toEqual({ ok: n });
+    expect(outcomes).toEqual({ ok: n });
     let listed = await listPromoCodes(ctx, { limit: 100 });
     while (!listed.promoCodes.some((c) => c.code === code) && listed.next) {
       listed = await listPromoCodes(ctx, { limit: 100, after: listed.next });
