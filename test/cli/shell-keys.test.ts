@@ -118,6 +118,37 @@ describe("the shell on a terminal", async () => {
         await admin.end();
       }
     });
+
+    it("postgres: a session the server ends (FATAL 57P01 while idle) prints one line and ends the shell, exit 1", async () => {
+      const url = await createServerDatabase();
+      const io = terminal();
+      const exit = runCli(["sql", "--url", url], { ...testIo(url), ...io });
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        io.stdin.write("select 'before' as b;\r");
+        await until("the first result", () => io.stdout.text.includes("(1 row)"));
+        await admin.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'movr sql' AND datname = current_database()",
+        );
+        await until("the backend to go", async () => {
+          const r = await admin.query(
+            "SELECT 1 FROM pg_stat_activity WHERE application_name = 'movr sql' AND datname = current_database()",
+          );
+          return r.rowCount === 0;
+        });
+        io.stdin.write("select 'after' as a;\r");
+        io.stdin.write("select 'again' as c;\r");
+        // Not "Client has encountered a connection error" once a statement, for ever: the
+        // server's reason, once, and the shell is over.
+        expect(await exit).toBe(1);
+        expect(io.stderr.lines).toEqual([
+          "ERROR: terminating connection due to administrator command (SQLSTATE 57P01); the session has ended",
+        ]);
+      } finally {
+        await admin.end();
+      }
+    });
   }
 });
 

@@ -41,7 +41,16 @@ export async function openPgShell(url: string, description?: string): Promise<Sh
     // The server's text for every type: timestamps, numerics and JSON print as the server wrote them.
     types: { getTypeParser: () => (value: string) => value },
   } as pg.ClientConfig);
-  client.on("error", () => undefined);
+  // What ended the session, when the server or the network did (a FATAL such as 57P01 while
+  // idle arrives here, not on a query): every later statement fails with it, not with the
+  // driver's "Client has encountered a connection error and is not queryable".
+  let lost: unknown;
+  client.on("error", (err) => {
+    lost ??= err;
+  });
+  const alive = (): void => {
+    if (lost !== undefined) throw lost;
+  };
   await client.connect();
   const version =
     (await client.query<[string]>({ text: "SELECT version()", rowMode: "array" })).rows[0]?.[0] ?? "";
@@ -52,6 +61,7 @@ export async function openPgShell(url: string, description?: string): Promise<Sh
     description:
       description ?? `${dialect === "cockroachdb" ? "CockroachDB" : "PostgreSQL"} at ${parsed.host}`,
     async run(sql) {
+      alive();
       const r = await client.query<(string | null)[]>({ text: sql, rowMode: "array" });
       return {
         fields: (r.fields ?? []).map((f) => f.name),
@@ -60,6 +70,7 @@ export async function openPgShell(url: string, description?: string): Promise<Sh
       };
     },
     async select(sql, params = []) {
+      alive();
       const r = await client.query(sql, params);
       return r.rows.map((row: Record<string, unknown>) =>
         Object.fromEntries(Object.entries(row).map(([k, v]) => [k, asText(v)])),

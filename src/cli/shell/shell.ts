@@ -4,6 +4,7 @@
 import { createInterface } from "node:readline";
 import { writeLine, type InStream, type OutStream } from "../io.ts";
 import { describeFailure } from "../errors.ts";
+import { isConnectionError } from "../../db/sql-errors.ts";
 import { showCreateTable, showTables } from "./catalog.repository.ts";
 import type { ShellConnection, ShellResult } from "./connection.ts";
 import { renderResult } from "./render.ts";
@@ -20,7 +21,8 @@ export interface ShellSummary {
   errors: number;
   /**
    * True when a statement failed while reading a script (piped stdin or `-e`): the shell stopped
-   * there, as psql does with ON_ERROR_STOP, and the command exits non-zero.
+   * there, as psql does with ON_ERROR_STOP, and the command exits non-zero. Also when the session
+   * was lost (the server ended it), on a terminal too.
    */
   stoppedOnError: boolean;
 }
@@ -78,6 +80,7 @@ export async function runShell(conn: ShellConnection, io: ShellIo): Promise<Shel
   let running = false;
   let closed = false;
   let wake: (() => void) | undefined;
+  let sessionLost = false;
   const prompt = () => {
     if (!interactive || closed) return;
     rl.setPrompt(buffer.trim() === "" ? "movr> " : "   -> ");
@@ -133,6 +136,13 @@ export async function runShell(conn: ShellConnection, io: ShellIo): Promise<Shel
       return true;
     } catch (err) {
       summary.errors++;
+      // A session the server ended (FATAL, 57P0x, a lost connection) answers nothing more, on a
+      // terminal either: one line, and the shell ends as a failed script does.
+      if (isConnectionError(err)) {
+        writeLine(io.stderr, `ERROR: ${describeFailure(err).message}; the session has ended`);
+        sessionLost = true;
+        return false;
+      }
       writeLine(io.stderr, `ERROR: ${describeFailure(err).message}`);
       return interactive;
     } finally {
@@ -164,7 +174,7 @@ export async function runShell(conn: ShellConnection, io: ShellIo): Promise<Shel
       continue;
     }
     if (!(await handle(item))) {
-      summary.stoppedOnError = summary.errors > 0 && !interactive;
+      summary.stoppedOnError = (summary.errors > 0 && !interactive) || sessionLost;
       break;
     }
     if (queue.length === 0) prompt();
