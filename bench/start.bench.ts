@@ -173,14 +173,26 @@ async function start(env: Record<string, string>): Promise<Running> {
       LOGIN_RATE_LIMIT_PER_MINUTE: "10000",
       ...env,
     },
-    stdio: ["ignore", "ignore", "inherit"],
+    stdio: ["ignore", "pipe", "inherit"],
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // The server logs (JSON) to stdout: the last line is kept to say why it stopped, if it does.
+  let lastLine = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    const lines = chunk.trim().split("\n");
+    lastLine = lines[lines.length - 1] || lastLine;
+  });
+  let exit = "";
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", (code, signal) => {
+      exit = signal ?? `code ${code}`;
+      resolve();
+    }),
+  );
   let gone = false;
   void exited.then(() => (gone = true));
   const url = `http://127.0.0.1:${port}`;
   for (;;) {
-    if (gone) throw new Error("the server exited before it was ready");
+    if (gone) throw new Error(`the server exited before it was ready (${exit}): ${lastLine.slice(0, 300)}`);
     const ok = await fetch(`${url}/readyz`).then(
       (r) => r.status === 200,
       () => false,
