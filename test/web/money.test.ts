@@ -58,6 +58,18 @@ describe("money on the pages", () => {
     expect(preferredLocale("a".repeat(10_000))).toBe("en-US");
   });
 
+  it("reads a weight only in RFC 9110's qvalue notation (0 to 1, three decimals at most)", () => {
+    // Number() would read these as 16, 10, 5 and 2: each outranked fr's q=1.
+    for (const q of ["0x10", "1e1", "+5", "2", "1.5", "0.5e1", "Infinity", "0.0001", " 0.5"]) {
+      expect(preferredLocale(`de;q=${q}, fr`), q).toBe("fr");
+    }
+    expect(preferredLocale("de;q=0.999, fr;q=0.998")).toBe("de");
+    expect(preferredLocale("fr;q=0.5, de;q=1.000")).toBe("de");
+    expect(preferredLocale("fr;q=0.5, de;q=1.")).toBe("de");
+    // Parameter names are case-insensitive (RFC 9110 §5.6.6): Q=0 refuses de as q=0 does.
+    expect(preferredLocale("de;Q=0, fr;q=0.1")).toBe("fr");
+  });
+
   it("writes an exact decimal string in the currency, never through a float", () => {
     expect(formatMoney("2.50", "USD", "en-US")).toBe("$2.50");
     expect(formatMoney("2.50", "EUR", "en-US")).toBe("€2.50");

@@ -9,9 +9,12 @@ export const DEFAULT_LOCALE = "en-US";
 /** Headers longer than this are not worth reading further: no browser sends one. */
 const MAX_HEADER = 500;
 
+/** RFC 9110 §12.4.2's qvalue: 0 to 1 with at most three decimals; anything else ranks a tag out. */
+const QVALUE_RE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/;
+
 /**
  * The best locale of an Accept-Language header (RFC 9110 §12.5.4: tags with optional `;q=`
- * weights) that this runtime's Intl can format, else en-US. Malformed tags are skipped.
+ * weights) that this runtime's Intl can format, else en-US. Malformed tags and weights are skipped.
  */
 export function preferredLocale(header: string | undefined): string {
   if (!header) return DEFAULT_LOCALE;
@@ -20,9 +23,10 @@ export function preferredLocale(header: string | undefined): string {
     .split(",")
     .map((part, index) => {
       const [tag = "", ...params] = part.split(";").map((s) => s.trim());
-      const q = params.find((p) => p.startsWith("q="));
-      const weight = q === undefined ? 1 : Number(q.slice(2));
-      return { tag, weight: Number.isFinite(weight) ? weight : 0, index };
+      const q = params.find((p) => /^q=/i.test(p));
+      // Number() would read "0x10", "1e1" or "+5" as weights above any real one's 1.
+      const weight = q === undefined ? 1 : QVALUE_RE.test(q.slice(2)) ? Number(q.slice(2)) : 0;
+      return { tag, weight, index };
     })
     .filter((t) => t.tag !== "" && t.tag !== "*" && t.weight > 0)
     .sort((a, b) => b.weight - a.weight || a.index - b.index);
