@@ -105,6 +105,9 @@ function describeCommand(): string {
   return script;
 }
 
+const isTcpPort = (n: unknown): n is number =>
+  Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 65535;
+
 function parseHolder(raw: string): LockHolder | undefined {
   try {
     const h = JSON.parse(raw) as Partial<LockHolder>;
@@ -116,7 +119,8 @@ function parseHolder(raw: string): LockHolder | undefined {
       procStart: typeof h.procStart === "string" ? h.procStart : null,
       since: typeof h.since === "string" ? h.since : "",
       command: typeof h.command === "string" ? h.command : "unknown",
-      sqlPort: typeof h.sqlPort === "number" ? h.sqlPort : null,
+      // A damaged lock's 70000 or 1.5 would become a URL the user never typed, refused as invalid.
+      sqlPort: isTcpPort(h.sqlPort) ? h.sqlPort : null,
       nonce: h.nonce,
     };
   } catch {

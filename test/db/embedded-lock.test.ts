@@ -88,6 +88,32 @@ describe("the embedded data directory's lock", () => {
     lock.release();
   });
 
+  it("reads an advertised SQL port that is no TCP port (a damaged lock) as none: no URL to a port 70000", () => {
+    const dir = freshDir();
+    for (const sqlPort of [70000, 1.5, -5, 0, 1e300]) {
+      const holder: LockHolder = {
+        pid: process.pid,
+        host: hostname(),
+        procStart: processStartTime(process.pid),
+        since: new Date().toISOString(),
+        command: "npm start",
+        sqlPort,
+        nonce: "n2",
+      };
+      writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify(holder));
+      expect(readEmbeddedLock(dir)?.holder.sqlPort, String(sqlPort)).toBeNull();
+      let refused: unknown;
+      try {
+        acquireEmbeddedLock(dir).release();
+      } catch (err) {
+        refused = err;
+      }
+      expect(refused).toBeInstanceOf(EmbeddedLockHeldError);
+      expect((refused as EmbeddedLockHeldError).sqlUrl).toBeUndefined();
+      expect((refused as Error).message).toContain("stop that process");
+    }
+  });
+
   it("refuses a lock held on another host, saying which host and which file to delete", () => {
     const dir = freshDir();
     const foreign: LockHolder = {
