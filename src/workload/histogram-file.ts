@@ -17,6 +17,7 @@
 // errors of the tick by SQLSTATE; `MovR.Retries` the run's transaction retries of the tick (on
 // the tick's first line only, retries are not told apart by operation); `MovR.Settings` the
 // run's settings (on the file's first line). ADR 017 says why there and not in a second file.
+import { daysInMonth } from "../shared/calendar.ts";
 
 /** The histogram parameters of `movr run` (src/workload/stats.ts records with the same). */
 export const HISTOGRAM_LAYOUT = {
@@ -208,13 +209,36 @@ function isTick(t: unknown): t is SnapshotTick {
     typeof tick.Name === "string" &&
     typeof tick.Elapsed === "number" &&
     typeof tick.Now === "string" &&
-    !Number.isNaN(Date.parse(tick.Now)) &&
     typeof h === "object" &&
     h !== null &&
     typeof h.LowestTrackableValue === "number" &&
     typeof h.HighestTrackableValue === "number" &&
     typeof h.SignificantFigures === "number" &&
     Array.isArray(h.Counts)
+  );
+}
+
+const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+/**
+ * Go's time.Time in JSON (RFC 3339, up to nanoseconds), on the calendar. Not Date.parse alone,
+ * which reads "1" as 2001-01-01, "0002-01-01 00:00:00+0000" as 2001-02-01 and rolls 02-30 into March.
+ */
+function isRfc3339(text: string): boolean {
+  const m = RFC3339_RE.exec(text);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second, offHour, offMinute] = m
+    .slice(1)
+    .map((v) => Number(v ?? 0)) as number[];
+  return (
+    day! >= 1 &&
+    day! <= daysInMonth(year!, month!) &&
+    hour! <= 23 &&
+    minute! <= 59 &&
+    second! <= 59 &&
+    offHour! <= 23 &&
+    offMinute! <= 59 &&
+    !Number.isNaN(Date.parse(text))
   );
 }
 
@@ -253,6 +277,9 @@ function tickProblem(tick: SnapshotTick): string | undefined {
     .countsLength;
   if (h.Counts.length > length) {
     return `Hist.Counts has ${h.Counts.length} counts; the layout has ${length}`;
+  }
+  if (!isRfc3339(tick.Now)) {
+    return `Now is ${JSON.stringify(tick.Now.slice(0, 40))}; a time is RFC 3339 as Go writes it, such as 2026-01-01T00:00:00Z`;
   }
   if (!isCount(tick.Elapsed))
     return `Elapsed is ${tick.Elapsed}; a duration is whole nanoseconds from 0 to 2^53`;

@@ -100,6 +100,13 @@ describe("histogram file", () => {
       ...over,
     });
 
+  it("reads Now as Go writes time.Time: RFC 3339, nanoseconds and an offset", () => {
+    const ticks = decodeHistogramFile(
+      `${line({})}\n${line({ Now: "2026-01-01T01:00:02.123456789+01:00" })}\n`,
+    );
+    expect(ticks.get("readVehicles")).toHaveLength(2);
+  });
+
   it("reads a file that starts with a UTF-8 byte-order mark", () => {
     const ticks = decodeHistogramFile(`\uFEFF${line({})}\n`);
     expect([...ticks.keys()]).toEqual(["readVehicles"]);
@@ -122,6 +129,15 @@ describe("histogram file", () => {
       { Counts: Array.from({ length: 200_000 }, () => 1) },
       "Hist.Counts",
     ],
+    // Date.parse reads "1" as 2001-01-01, "2" as 2001-02-01, and "0002-..." as 2001-02-01: the
+    // report's time axis put the ticks a month apart. Go writes time.Time as RFC 3339.
+    ["Now a bare number", { Now: "2" }, {}, "Now"],
+    ["Now a year", { Now: "2027" }, {}, "Now"],
+    ["Now in V8's loose format", { Now: "0002-01-01 00:00:00+0000" }, {}, "Now"],
+    ["Now in words", { Now: "Dec 1 2026" }, {}, "Now"],
+    ["Now off the calendar", { Now: "2026-02-30T00:00:00Z" }, {}, "Now"],
+    ["Now at hour 24", { Now: "2026-01-01T24:00:00Z" }, {}, "Now"],
+    ["Now without a zone", { Now: "2026-01-01T00:00:02" }, {}, "Now"],
     ["a negative Elapsed", { Elapsed: -1e9 }, {}, "Elapsed"],
     ["an Elapsed past 2^53 ns", { Elapsed: 1e300 }, {}, "Elapsed"],
     ["MovR null", { MovR: null }, {}, "MovR"],
