@@ -5,7 +5,13 @@ import formbody from "@fastify/formbody";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from "fastify";
 import { randomUUID } from "node:crypto";
 import type { AuthContext } from "../auth/auth.service.ts";
 import type { AppConfig } from "../config.ts";
@@ -34,6 +40,25 @@ export interface AppDeps {
   metrics?: Metrics;
 }
 
+/** A browser asking for a page (not the API): it gets HTML where the router or 404 answer. */
+function wantsPage(request: FastifyRequest): boolean {
+  return !request.url.startsWith("/api") && (request.headers.accept ?? "").includes("text/html");
+}
+
+/**
+ * A page without the page templates (their plugin never saw the request): a title and a fixed
+ * sentence, echoing nothing of the URL.
+ */
+function staticPage(reply: FastifyReply, status: number, title: string, sentence: string): FastifyReply {
+  return reply
+    .status(status)
+    .type("text/html; charset=utf-8")
+    .send(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title} · MovR</title></head>` +
+        `<body><h1>${title}</h1><p>${sentence}</p><p><a href="/vehicles">Find a vehicle</a></p></body></html>`,
+    );
+}
+
 export async function buildApp({
   config,
   ctx,
@@ -55,7 +80,12 @@ export async function buildApp({
     // While draining, our own hook answers in the contract's shape (see shutdown.ts).
     return503OnClosing: false,
     // Router errors (bad percent-encoding, over-long path segments) bypass setErrorHandler.
-    frameworkErrors: (err, request, reply) => sendHttpError(err, request, reply),
+    // A browser on a page address gets a page, as for an unknown address (staticPage).
+    frameworkErrors: (err, request, reply) => {
+      if (!wantsPage(request)) return sendHttpError(err, request, reply);
+      const e = toHttpError(err);
+      return staticPage(reply, e.status, "That did not work", e.message);
+    },
     // Requests Node cannot parse (431, malformed request line): the contract's shape too.
     clientErrorHandler,
   });
@@ -92,15 +122,7 @@ export async function buildApp({
   });
   app.setNotFoundHandler((request, reply) => {
     // Browsers get a page (echoing nothing of the URL); API clients get the contract's shape.
-    if (!request.url.startsWith("/api") && (request.headers.accept ?? "").includes("text/html")) {
-      return reply
-        .status(404)
-        .type("text/html; charset=utf-8")
-        .send(
-          '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found · MovR</title></head>' +
-            '<body><h1>Not found</h1><p>There is no such page.</p><p><a href="/vehicles">Find a vehicle</a></p></body></html>',
-        );
-    }
+    if (wantsPage(request)) return staticPage(reply, 404, "Not found", "There is no such page.");
     return reply.status(404).send({
       error: {
         code: "not_found",

@@ -50,3 +50,21 @@ it("looks up no session for routes that never use one (health, assets, OpenAPI)"
     expect(res.statusCode, url).toBe(200);
   }
 });
+
+it("answers a page address the router cannot read (a segment too long, bad percent-encoding) with an HTML page; the API with JSON", async () => {
+  const pages = [`/rides/${"a".repeat(200)}`, "/rides/%E0%A4%A", "/rides/%zz"];
+  for (const url of pages) {
+    const res = await app.inject({ method: "GET", url, headers: { accept: "text/html,*/*" } });
+    expect(res.statusCode, url).toBe(400);
+    expect(res.headers["content-type"], url).toMatch(/^text\/html/);
+    expect(res.body, url).toMatch(/the path (has a segment that is too long|is not validly percent-encoded)/);
+    expect(res.body, url).not.toContain("aaaa");
+  }
+  const api = await app.inject({
+    method: "GET",
+    url: `/api/v1/cities/${"c".repeat(200)}/vehicles`,
+    headers: { accept: "text/html" },
+  });
+  expect(api.statusCode).toBe(400);
+  expect(api.json()).toMatchObject({ error: { code: "invalid_request" } });
+});
