@@ -137,6 +137,17 @@ export function parseServerUrl(raw: string): ParsedServerUrl {
   }
   if (forcedCockroach && !u.port) u.port = "26257";
   const params = u.searchParams;
+  // libpq's ?port= overrides the URL's port, and node-postgres takes it too; one that is no TCP
+  // port made the driver throw inside a socket callback, a promise that never settled (exit 13).
+  const portParam = params.get("port");
+  if (portParam !== null) {
+    const n = /^\d{1,5}$/.test(portParam) ? Number(portParam) : 0;
+    if (n < 1 || n > 65535) {
+      throw new DatabaseUnavailableError(
+        `The database URL "${redact(raw)}" has port "${portParam.slice(0, 20)}"; a port is 1 to 65535`,
+      );
+    }
+  }
   const mode = (params.get("sslmode") ?? "disable").toLowerCase();
   const readPem = (name: string): Buffer | undefined => {
     const file = params.get(name);
@@ -177,7 +188,7 @@ export function parseServerUrl(raw: string): ParsedServerUrl {
     connectionString: u.toString(),
     options,
     ssl,
-    host: `${u.hostname}:${u.port || "5432"}`,
+    host: `${u.hostname}:${portParam ?? (u.port || "5432")}`,
     forcedCockroach,
   };
 }

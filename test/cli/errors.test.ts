@@ -318,6 +318,20 @@ describe("failures: one line, exit 1, no SQL", () => {
     await expectCli(args, 1, /^movr: Cannot reach the database at 127\.0\.0\.1:1: connection refused/);
   });
 
+  // libpq's ?port= parameter overrides the URL's port: 99999 made node-postgres throw inside a
+  // socket callback, and the command exited 13 (a promise never settled) with nothing printed.
+  it.each(URL_COMMANDS)("movr %s with a ?port= parameter that is no TCP port", async (command) => {
+    for (const port of ["99999", "0", "0x10", "-1", "5432.5"]) {
+      const url = `postgresql://postgres@127.0.0.1:5432/movr?port=${port}`;
+      const args = [command, "--url", url, ...(command === "sql" ? ["-e", "select 1"] : [])];
+      await expectCli(
+        args,
+        1,
+        new RegExp(`^movr: The database URL .* has port "${port}"; a port is 1 to 65535`),
+      );
+    }
+  });
+
   if (SERVER_URL) {
     it("commands on a database without the movr tables, or not CockroachDB, or a failing statement", async () => {
       const url = await createServerDatabase();
