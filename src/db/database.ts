@@ -121,6 +121,8 @@ interface ParsedServerUrl {
   connectionString: string;
   /** The start-up `options`: the URL's own, then SERIALIZABLE_BY_DEFAULT. */
   options: string;
+  /** The URL's own start-up `options` alone (the SQL shell's session keeps the server's isolation). */
+  urlOptions: string | undefined;
   ssl: ConnectionOptions | false;
   host: string;
   forcedCockroach: boolean;
@@ -161,7 +163,8 @@ export function parseServerUrl(raw: string): ParsedServerUrl {
   if ((cert && !key) || (key && !cert)) {
     throw new DatabaseUnavailableError("sslcert and sslkey must be given together for a client certificate");
   }
-  const options = [params.get("options"), SERIALIZABLE_BY_DEFAULT].filter(Boolean).join(" ");
+  const urlOptions = params.get("options") || undefined;
+  const options = [urlOptions, SERIALIZABLE_BY_DEFAULT].filter(Boolean).join(" ");
   for (const name of ["sslmode", "sslrootcert", "sslcert", "sslkey", "options"]) params.delete(name);
   let ssl: ConnectionOptions | false;
   switch (mode) {
@@ -187,6 +190,7 @@ export function parseServerUrl(raw: string): ParsedServerUrl {
   return {
     connectionString: u.toString(),
     options,
+    urlOptions,
     ssl,
     host: `${u.hostname}:${portParam ?? (u.port || "5432")}`,
     forcedCockroach,

@@ -137,6 +137,15 @@ if (SERVER_URL) {
       // The last statement had no semicolon: piped input runs it at the end anyway.
       expect(io.stdout.text).toMatch(/ n\n---+\n 0\n\(1 row\)/);
     });
+
+    it("starts its session with the URL's own ?options= (search_path, timeouts), as the other commands do", async () => {
+      const url = new URL(await createServerDatabase());
+      url.searchParams.set("options", "-c search_path=elsewhere -c statement_timeout=4321");
+      const io = testIo(undefined, "SHOW search_path;\nSHOW statement_timeout;\n");
+      expect(await runSql(databaseConfigFor(url.toString(), {}), io)).toMatchObject({ errors: 0 });
+      expect(io.stdout.text).toMatch(/^ elsewhere$/m);
+      expect(io.stdout.text).toMatch(/^ 4321ms$/m);
+    });
   });
 }
 

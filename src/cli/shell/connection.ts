@@ -37,6 +37,8 @@ export async function openPgShell(url: string, description?: string): Promise<Sh
   const client = new pg.Client({
     connectionString: parsed.connectionString,
     ssl: parsed.ssl,
+    // parseServerUrl takes ?options= out of the connection string: the URL's own go back here.
+    ...(parsed.urlOptions ? { options: parsed.urlOptions } : {}),
     application_name: "movr sql",
     // The server's text for every type: timestamps, numerics and JSON print as the server wrote them.
     types: { getTypeParser: () => (value: string) => value },
