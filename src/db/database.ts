@@ -222,6 +222,10 @@ async function openServer(config: DatabaseConfig, raw: string): Promise<Database
     Client: class extends pg.Client {
       constructor(options?: pg.ClientConfig) {
         super({ ...options, connectionTimeoutMillis: connectTimeoutMs });
+        // A server ending the session of a client that is checked out but between statements
+        // (movr load's COPY, a transaction's caller) makes it emit `error`; unheard, that kills
+        // the process. Heard here for every client's whole life: its next statement fails instead.
+        this.on("error", () => undefined);
       }
     },
     application_name: config.pool.applicationName,

@@ -231,5 +231,29 @@ if (SERVER_URL) {
         await database.close();
       }
     }, 120_000);
+
+    it("a pooled connection checked out (movr load's COPY) whose session the server ends between statements: the next statement fails, the process lives", async () => {
+      // movr load --concurrency 4 died of "Unhandled 'error' event" (57P01 on a checked-out
+      // client with no listener) when its backends were terminated mid-load.
+      const url = await createServerDatabase();
+      const database = await openWith(url, {});
+      const client = await database.pool!.connect();
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        const pid = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+        await admin.query("SELECT pg_terminate_backend($1)", [pid]);
+        await eventually(async () => {
+          const r = await admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1", [pid]);
+          return r.rowCount === 0;
+        }, "the backend to end");
+        const err = await client.query("SELECT 1").catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(Error);
+        client.release(err as Error);
+      } finally {
+        await admin.end();
+        await database.close();
+      }
+    }, 60_000);
   });
 }
