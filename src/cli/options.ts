@@ -2,7 +2,7 @@
 import { InvalidArgumentError } from "commander";
 import type { DatabaseConfig, ToolConfig } from "../config.ts";
 import { citiesOf } from "../cities/region.config.ts";
-import { daysInMonth } from "../shared/calendar.ts";
+import { isOnCalendar } from "../shared/calendar.ts";
 import { isText, TEXT_PROBLEM } from "../shared/text.ts";
 import { MAX_TIMER_MS } from "../shared/timers.ts";
 import { NOW_RANGE, TIMELINE_DAYS } from "../workload/timeline.ts";
@@ -78,15 +78,15 @@ export function parseDuration(value: string): number {
   return Math.round(ms);
 }
 
-const INSTANT_RE = /^(\d{4})-(\d{2})-(\d{2})(?:$|[T ])/;
+const INSTANT_RE = /^(\d{4})-(\d{2})-(\d{2})(?:$|[T ](\d{2}):(\d{2})(?::(\d{2}))?)/;
 
-/** An ISO date or timestamp on the calendar: 2026-02-30 is refused, not read as March 2. */
+/** An ISO date or timestamp on the calendar: 2026-02-30 and 24:00 are refused, not rolled over. */
 function parseInstant(value: string): Date {
   const text = value.trim();
   const d = new Date(text);
   const m = INSTANT_RE.exec(text);
-  const [year, month, day] = (m?.slice(1, 4) ?? []).map(Number) as [number, number, number];
-  const onCalendar = m !== null && day >= 1 && day <= daysInMonth(year, month);
+  const [year, month, day, hour, minute, second] = (m?.slice(1, 7) ?? []).map((v) => Number(v ?? 0));
+  const onCalendar = m !== null && isOnCalendar(year!, month!, day!, hour, minute, second);
   if (!onCalendar || Number.isNaN(d.getTime())) {
     throw new InvalidArgumentError(
       `expected an ISO date or timestamp such as 2026-01-01T00:00:00Z, got "${value}".`,

@@ -13,3 +13,18 @@ export function daysInMonth(year: number, month: number): number {
   if (month === 2 && isLeapYear(year)) return 29;
   return DAYS[month - 1] ?? 0;
 }
+
+/**
+ * True when the fields name a moment as written: a day of that month, hour 0–23, minute and
+ * second 0–59. Date.parse alone rolls 02-30 into March and 24:00 into the next day.
+ */
+export function isOnCalendar(
+  year: number,
+  month: number,
+  day: number,
+  hour = 0,
+  minute = 0,
+  second = 0,
+): boolean {
+  return day >= 1 && day <= daysInMonth(year, month) && hour <= 23 && minute <= 59 && second <= 59;
+}

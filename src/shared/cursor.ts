@@ -1,6 +1,6 @@
 // Opaque keyset cursors: clients pass back what we gave them, and cannot forge a malformed one past us.
 import { DomainError, invalid } from "./errors.ts";
-import { daysInMonth } from "./calendar.ts";
+import { isOnCalendar } from "./calendar.ts";
 import { isText } from "./text.ts";
 
 const notOurs = (): DomainError => invalid("after", "is not a cursor this server gave out");
@@ -52,14 +52,7 @@ const TIMESTAMP_KEY_RE = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:
 export function requireTimestampKey(field: string, value: string): string {
   const m = TIMESTAMP_KEY_RE.exec(value);
   const [year, month, day, hour, minute, second] = (m?.slice(1, 7) ?? []).map(Number) as number[];
-  const valid =
-    m !== null &&
-    year! >= 1 &&
-    day! >= 1 &&
-    day! <= daysInMonth(year!, month!) &&
-    hour! <= 23 &&
-    minute! <= 59 &&
-    second! <= 59;
+  const valid = m !== null && year! >= 1 && isOnCalendar(year!, month!, day!, hour, minute, second);
   if (!valid) throw invalid(field, "is not a cursor this server gave out");
   return value;
 }

@@ -17,7 +17,7 @@
 // errors of the tick by SQLSTATE; `MovR.Retries` the run's transaction retries of the tick (on
 // the tick's first line only, retries are not told apart by operation); `MovR.Settings` the
 // run's settings (on the file's first line). ADR 017 says why there and not in a second file.
-import { daysInMonth } from "../shared/calendar.ts";
+import { isOnCalendar } from "../shared/calendar.ts";
 
 /** The histogram parameters of `movr run` (src/workload/stats.ts records with the same). */
 export const HISTOGRAM_LAYOUT = {
@@ -231,11 +231,7 @@ function isRfc3339(text: string): boolean {
     .slice(1)
     .map((v) => Number(v ?? 0)) as number[];
   return (
-    day! >= 1 &&
-    day! <= daysInMonth(year!, month!) &&
-    hour! <= 23 &&
-    minute! <= 59 &&
-    second! <= 59 &&
+    isOnCalendar(year!, month!, day!, hour, minute, second) &&
     offHour! <= 23 &&
     offMinute! <= 59 &&
     !Number.isNaN(Date.parse(text))

@@ -126,7 +126,13 @@ describe("flag values the command cannot honour: one line, exit 2, before anythi
       );
       await expectCli(["demo", "--now", now], 2, /must be from 1001-01-01/);
     }
-    for (const now of ["2026-02-30", "2026-04-31T10:00:00Z", "2025-02-29"]) {
+    for (const now of [
+      "2026-02-30",
+      "2026-04-31T10:00:00Z",
+      "2025-02-29",
+      "2026-01-01T24:00:00Z",
+      "2026-01-01 12:60",
+    ]) {
       await expectCli(
         ["load", "--url", "memory://", "--now", now],
         2,
