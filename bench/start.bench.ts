@@ -313,7 +313,7 @@ async function load(
   };
 }
 
-type Setup = "embedded" | "postgres" | "workers";
+export type Setup = "embedded" | "postgres" | "workers";
 
 /**
  * First start, riders registered, restart, logins and load: on the embedded database unless
@@ -391,25 +391,33 @@ function line(label: string, f: StartFigures): string {
 }
 
 /** The measurements, printed one line each (what `npm run bench` shows). */
-export async function runStartBench(which: Setup[] = ["embedded", "postgres", "workers"]): Promise<void> {
+export async function runStartBench(
+  which: Setup[] = ["embedded", "postgres", "workers"],
+): Promise<Partial<Record<Setup, StartFigures>>> {
+  const figures: Partial<Record<Setup, StartFigures>> = {};
   const { loadavg } = await import("node:os");
   console.log(
     `start-up and memory (load average ${loadavg()
       .map((l) => l.toFixed(2))
       .join(", ")})`,
   );
-  if (which.includes("embedded")) console.log(line("embedded", await measureStart()));
+  if (which.includes("embedded")) {
+    figures.embedded = await measureStart();
+    console.log(line("embedded", figures.embedded));
+  }
   const adminUrl = adminUrlFromEnv();
   for (const setup of ["postgres", "workers"] as const) {
     if (!which.includes(setup)) continue;
     const databaseUrl = await freshDatabase(adminUrl, DB_NAME);
     try {
       const label = setup === "postgres" ? "PostgreSQL" : `PostgreSQL, ${availableParallelism()} workers`;
-      console.log(line(label, await measureStart(databaseUrl, setup === "workers")));
+      figures[setup] = await measureStart(databaseUrl, setup === "workers");
+      console.log(line(label, figures[setup]));
     } finally {
       await dropDatabases(adminUrl, [DB_NAME]);
     }
   }
+  return figures;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
