@@ -20,7 +20,7 @@ export interface DemoOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
-  sizes?: Partial<typeof LOAD_DEFAULTS>;
+  sizes?: Partial<Record<keyof typeof LOAD_DEFAULTS, number>>;
 }
 
 export interface DemoServer {

@@ -108,6 +108,21 @@ export async function isEmpty(database: Database, table: PgTable): Promise<boole
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
 /**
+ * Collects the planner's statistics of `tables` now: `ANALYZE t`, one statement per table (on
+ * CockroachDB an alias of `CREATE STATISTICS`, which takes one table and no transaction block).
+ * After a bulk load PostgreSQL has none until autovacuum comes round (PGlite never runs
+ * autovacuum), and the generic plan of ending a ride then reads every active ride of the city
+ * (ADR 019). Names come from our code, never from users; they are checked anyway.
+ */
+export async function analyzeTables(database: Database, tables: readonly PgTable[]): Promise<void> {
+  for (const table of tables) {
+    const name = getTableName(table);
+    if (!IDENTIFIER.test(name)) throw new Error(`Refusing to analyze "${name}": not a plain table name`);
+    await database.exec(`ANALYZE ${name}`);
+  }
+}
+
+/**
  * Drops tables (and whatever depends on them), each statement on its own as CockroachDB prefers
  * for schema changes. Names come from our migrations, never from users; they are checked anyway.
  */

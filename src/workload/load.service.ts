@@ -2,6 +2,7 @@
 // INSERTs (see load.repository.ts); each batch one statement, retried on its own: small enough
 // for CockroachDB's transaction limits, large enough to be fast. Tables are loaded parents first
 // (foreign keys); the batches of one table may run on several connections at once.
+import { performance } from "node:perf_hooks";
 import type { Database } from "../db/database.ts";
 import { loadMigrations, type Migration } from "../db/migrate.ts";
 import { runTransaction } from "../db/transaction.ts";
@@ -12,7 +13,14 @@ import { requireCity } from "../shared/validation.ts";
 import { users } from "../users/user.table.ts";
 import { vehicles } from "../vehicles/vehicle.table.ts";
 import { generate, type GenerateOptions } from "./generate.ts";
-import { copyRows, countLoadClashes, dropTables, insertRows, isEmpty } from "./load.repository.ts";
+import {
+  analyzeTables,
+  copyRows,
+  countLoadClashes,
+  dropTables,
+  insertRows,
+  isEmpty,
+} from "./load.repository.ts";
 import { currentDatabaseName, findDatabaseRegions, type DatabaseRegions } from "./multi-region.repository.ts";
 
 export const LOAD_TABLES = [
@@ -39,6 +47,10 @@ export interface LoadProgress {
 export interface LoadResult {
   inserted: Record<LoadTable, number>;
   rows: number;
+  /** Tables that got rows, whose planner statistics were then collected (ANALYZE), in load order. */
+  analyzed: LoadTable[];
+  /** Milliseconds the ANALYZE took (not part of the rows' loading time). */
+  analyzeMs: number;
 }
 
 export interface LoadOptions extends GenerateOptions {
@@ -61,8 +73,9 @@ export class LoadClashError extends Error {
 }
 
 /**
- * Inserts the generated rows, parents first. Rows already there (same key) are left as they
- * are, so a load can be resumed or repeated. Before writing anything, refuses with
+ * Inserts the generated rows, parents first, then ANALYZEs every table that got rows (as after
+ * any bulk load: the planner has no statistics until autovacuum comes round, ADR 019). Rows
+ * already there (same key) are left as they are, so a load can be resumed or repeated. Before writing anything, refuses with
  * LoadClashError when new rows would clash with rows already there (see
  * countLoadClashes): rows a different load made, which a partial load on top of would
  * break (foreign keys of the skipped rides' location points, vehicle status).
@@ -115,7 +128,18 @@ export async function loadData(
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
   }
-  return { inserted, rows: Object.values(inserted).reduce((a, b) => a + b, 0) };
+  const written = plan.filter(([name]) => inserted[name] > 0);
+  const analyzeStarted = performance.now();
+  await analyzeTables(
+    ctx.database,
+    written.map(([, table]) => table),
+  );
+  return {
+    inserted,
+    rows: Object.values(inserted).reduce((a, b) => a + b, 0),
+    analyzed: written.map(([name]) => name),
+    analyzeMs: performance.now() - analyzeStarted,
+  };
 }
 
 /** The ledger our migrator keeps (src/db/migrate.ts). */

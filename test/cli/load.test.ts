@@ -16,6 +16,10 @@ import { generate, spread } from "../../src/workload/generate.ts";
 import { dropServerDatabases, MOVR_TABLES, TARGETS } from "../support/databases.ts";
 import { countStatements } from "../support/round-trips.ts";
 import { LOAD_TABLES } from "../../src/workload/load.service.ts";
+import { ensureDemoData } from "../../src/workload/demo-data.ts";
+import { startDemo } from "../../src/cli/demo.command.ts";
+import { databaseConfigFor } from "../../src/config.ts";
+import { migrate } from "../../src/db/migrate.ts";
 import { Capture, count } from "./support.ts";
 
 afterAll(dropServerDatabases);
@@ -50,6 +54,16 @@ async function contentHash(database: Database): Promise<string> {
     parts.push(`${t}:${rows[0]!.h}`);
   }
   return parts.join(",");
+}
+
+/** Whether each loaded table has column statistics in pg_stats (ANALYZE has run on it). */
+async function statistics(database: Database): Promise<Record<string, boolean>> {
+  const { rows } = await database.query<{ tablename: string }>(
+    "SELECT DISTINCT tablename FROM pg_stats WHERE schemaname = current_schema() AND tablename = ANY($1)",
+    [[...LOAD_TABLES]],
+  );
+  const found = new Set(rows.map((r) => r.tablename));
+  return Object.fromEntries(LOAD_TABLES.map((t) => [t, found.has(t)]));
 }
 
 /** Rows whose parent row is missing, for each foreign key of the schema. */
@@ -221,6 +235,24 @@ describe.each(TARGETS)("movr load on $name", (target) => {
     }
   });
 
+  it("leaves the planner statistics of every table it wrote (ANALYZE), and says so", async () => {
+    const out = new Capture();
+    const summary = await runLoad(ctx, { ...OPTIONS, drop: true }, out);
+    expect(await statistics(database)).toEqual(Object.fromEntries(LOAD_TABLES.map((t) => [t, true])));
+    // The row counts the planner sees are the rows loaded, not the -1 of a table never analyzed.
+    const { rows } = await database.query<{ relname: string; reltuples: number }>(
+      "SELECT relname, reltuples::int AS reltuples FROM pg_class WHERE relname IN ('users', 'rides')",
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.relname, Number(r.reltuples)]))).toEqual({
+      users: 20,
+      rides: 40,
+    });
+    expect(summary.analyzed).toEqual([...LOAD_TABLES]);
+    expect(out.text).toMatch(
+      /^Analyzed users, vehicles, rides, vehicle_location_histories, promo_codes in [\d.]+ s: the planner has their statistics\.$/m,
+    );
+  });
+
   it("refuses --drop together with --skip-init", async () => {
     await expect(runLoad(ctx, { ...OPTIONS, drop: true, skipInit: true }, new Capture())).rejects.toThrow(
       "--drop and --skip-init cannot be used together.",
@@ -240,5 +272,38 @@ describe("load sizes", () => {
       /--num-rides of at least 3/,
     );
     expect(() => checkSizes({ cities: CITIES, users: 0, vehicles: 0, rides: 0, histories: 0 })).not.toThrow();
+  });
+});
+
+describe.each(TARGETS)("the other bulk loads on $name leave statistics too", (target) => {
+  it("the demo data of a first start (ensureDemoData)", async () => {
+    const database = await target.open();
+    try {
+      await migrate(database);
+      const loaded = await ensureDemoData({ database, cities: REFERENCE_CITIES, clock: () => NOW });
+      expect(await statistics(database)).toEqual(Object.fromEntries(LOAD_TABLES.map((t) => [t, true])));
+      expect(loaded?.analyzed).toEqual([...LOAD_TABLES]);
+    } finally {
+      await database.close();
+    }
+  });
+});
+
+describe("movr demo's database", () => {
+  it("has the statistics of every table it loaded", async () => {
+    const demo = await startDemo(databaseConfigFor("memory://", {}), {
+      cities: ["rome"],
+      allCities: REFERENCE_CITIES,
+      seed: 1,
+      now: NOW,
+      host: "127.0.0.1",
+      port: 0,
+      sizes: { users: 5, vehicles: 3, rides: 6, histories: 4, promoCodes: 2 },
+    });
+    try {
+      expect(await statistics(demo.database)).toEqual(Object.fromEntries(LOAD_TABLES.map((t) => [t, true])));
+    } finally {
+      await demo.stop();
+    }
   });
 });
