@@ -30,9 +30,20 @@ declare module "fastify" {
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+const BEARER_SCHEME = /^bearer /i;
+
+/**
+ * The token of an `Authorization: Bearer <token>` header (trimmed), or undefined when the header
+ * is absent or of another scheme. The one reader of that header (API sessions, /metrics): the
+ * scheme is case-insensitive (RFC 9110 section 11.1), so `bearer <token>` is the same credential.
+ */
+export function bearerTokenOf(header: string | undefined): string | undefined {
+  return header !== undefined && BEARER_SCHEME.test(header) ? header.slice(7).trim() : undefined;
+}
+
 function tokenOf(request: FastifyRequest): { token: string; via: Auth["via"] } | null {
-  const header = request.headers.authorization;
-  if (header?.startsWith("Bearer ")) return { token: header.slice(7).trim(), via: "bearer" };
+  const bearer = bearerTokenOf(request.headers.authorization);
+  if (bearer !== undefined) return { token: bearer, via: "bearer" };
   const cookie = request.cookies[SESSION_COOKIE];
   return cookie ? { token: cookie, via: "cookie" } : null;
 }

@@ -7,6 +7,7 @@ import { timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { MetricsConfig } from "../config.ts";
+import { bearerTokenOf } from "./auth.plugin.ts";
 import { routeOf } from "../logging/request-log.controller.ts";
 import type { Metrics } from "../metrics/metrics.registry.ts";
 
@@ -27,7 +28,7 @@ function sameSecret(given: string, expected: string): boolean {
 /** The /metrics response: the registry's text exposition, or 401 when the token is missing or wrong. */
 async function answer(metrics: Metrics, token: string | undefined, authorization: string | undefined) {
   if (token !== undefined) {
-    const given = authorization?.startsWith("Bearer ") ? authorization.slice(7).trim() : undefined;
+    const given = bearerTokenOf(authorization);
     if (given === undefined || !sameSecret(given, token)) {
       return {
         status: 401,

@@ -57,6 +57,13 @@ describe.each(TARGETS)("metrics on $name", (target) => {
     }
   });
 
+  it("takes the token under any spelling of the Bearer scheme (case-insensitive, RFC 9110 11.1)", async () => {
+    for (const scheme of ["bearer", "BEARER"]) {
+      const res = await app.inject({ url: "/metrics", headers: { authorization: `${scheme} ${TOKEN}` } });
+      expect(res.statusCode, scheme).toBe(200);
+    }
+  });
+
   it("counts requests by route pattern, method and status, with latency histograms", async () => {
     const before = await scrape();
     const route = "/api/v1/cities/:city/vehicles/:id";

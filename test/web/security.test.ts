@@ -144,6 +144,25 @@ describe.each(TARGETS)("sessions and CSRF on $name", (target) => {
     expect(res.json()).toMatchObject({ error: { code: "unauthenticated" } });
   });
 
+  it("reads the Bearer scheme case-insensitively (RFC 9110 11.1): bearer and BEARER are Bearer", async () => {
+    const s = await newSession();
+    for (const scheme of ["Bearer", "bearer", "BEARER", "bEaReR"]) {
+      const me = await app.inject({
+        method: "GET",
+        url: `${API}/me`,
+        headers: { authorization: `${scheme} ${s.token}` },
+      });
+      expect(me.statusCode, `${scheme} ${me.body}`).toBe(200);
+      // A wrong token under any spelling of the scheme is still refused, not read as no token.
+      const wrong = await app.inject({
+        method: "GET",
+        url: `${API}/cities/boston/vehicles`,
+        headers: { authorization: `${scheme} nonsense` },
+      });
+      expect(wrong.statusCode, scheme).toBe(401);
+    }
+  });
+
   it("never returns a password hash", async () => {
     const s = await newSession();
     const me = await app.inject({
