@@ -1,7 +1,6 @@
 // The web application: one Fastify instance serving the JSON API (/api/v1), the pages, and
 // operations endpoints. Routes validate and shape; services decide; repositories hold SQL.
 import cookie from "@fastify/cookie";
-import formbody from "@fastify/formbody";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -20,6 +19,7 @@ import { RequestLogController } from "../logging/request-log.controller.ts";
 import { createMetrics, type Metrics } from "../metrics/metrics.registry.ts";
 import { apiRoutes } from "./api/api.routes.ts";
 import { authPlugin } from "./auth.plugin.ts";
+import { bodyParsers } from "./body-parsers.ts";
 import { logFailure, sendHttpError, toHttpError } from "./errors.ts";
 import { loginBudgetPlugin } from "./login-budget.ts";
 import { PrimaryBudgetStore } from "./login-budget.cluster.ts";
@@ -96,7 +96,7 @@ export async function buildApp({
   drainingHooks(app);
   await securityHeaders(app, config);
   await app.register(cookie);
-  await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
+  bodyParsers(app, config.bodyLimitBytes);
   // Under WEB_CONCURRENCY workers, the counts live in the primary: one budget per client, not one per worker.
   await app.register(rateLimit, {
     global: false,

@@ -173,6 +173,36 @@ describe.each(TARGETS)("text input on $name", (target) => {
       expect(forged.statusCode, forged.body).toBe(401);
     });
 
+    it("a body whose bytes are not UTF-8 is 400 naming the body, never stored with U+FFFD in their place", async () => {
+      // Latin-1 "café", an overlong NUL, a CESU-8 surrogate, a lone continuation byte.
+      for (const bytes of [[0x63, 0x61, 0x66, 0xe9], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0x80]]) {
+        const payload = Buffer.concat([
+          Buffer.from('{"type":"bike","color":"red","location":"1 '),
+          Buffer.from(bytes),
+          Buffer.from('"}'),
+        ]);
+        for (const contentType of ["application/json", "application/json; charset=latin1"]) {
+          const res = await app.inject({
+            method: "POST",
+            url: `${API}/vehicles`,
+            payload,
+            headers: { ...auth, "content-type": contentType },
+          });
+          expectInvalidField(res, "body");
+        }
+      }
+      expect(await listOwnerVehicles(ctx, "boston", userId)).toEqual([]);
+      // UTF-8 with a byte order mark is still UTF-8.
+      const bom = await app.inject({
+        method: "POST",
+        url: `${API}/vehicles`,
+        payload: Buffer.from('\ufeff{"type":"bike","color":"red","location":"1 caf\u00e9"}'),
+        headers: { ...auth, "content-type": "application/json" },
+      });
+      expect(bom.statusCode, bom.body).toBe(201);
+      expect((bom.json() as { vehicle: { location: string } }).vehicle.location).toBe("1 caf\u00e9");
+    });
+
     it("counts lengths in characters, as the OpenAPI document does: 50 emoji fit a 50-character brand", async () => {
       const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json() as {
         paths: Record<
@@ -294,6 +324,34 @@ describe.each(TARGETS)("text input on $name", (target) => {
       await expectRefused(await v.submit("/promo-codes", "/promo-codes/apply", { code: bad }), "code", v);
       const ride = await getActiveRide(ctx, "boston", (await userIdOf(v))!);
       expect(ride?.id).toBe(rideId);
+    });
+
+    it("a form whose bytes, raw or percent-encoded, are not UTF-8 is refused, nothing stored", async () => {
+      const v = await signUp(app, { username: `pu_${randomUUID().slice(0, 8)}` });
+      const csrf = csrfOf((await v.get("/vehicles/new")).body);
+      const before = (await v.get("/profile")).body;
+      for (const location of [
+        Buffer.from([0x63, 0x61, 0x66, 0xe9]),
+        Buffer.from("caf%E9"),
+        Buffer.from("%ED%A0%80"),
+      ]) {
+        const res = await app.inject({
+          method: "POST",
+          url: "/vehicles",
+          headers: {
+            cookie: [...v.cookies].map(([k, c]) => `${k}=${c}`).join("; "),
+            "content-type": "application/x-www-form-urlencoded",
+          },
+          payload: Buffer.concat([
+            Buffer.from(`_csrf=${encodeURIComponent(csrf)}&type=bike&color=red&location=`),
+            location,
+          ]),
+        });
+        expect([303, 400], res.body.slice(0, 300)).toContain(res.statusCode);
+        const page = res.statusCode === 303 ? (await v.follow(res)).body : res.body;
+        expect(page).toContain("not valid UTF-8");
+      }
+      expect((await v.get("/profile")).body).toBe(before);
     });
 
     it("query strings with such text are 400 or ignored, never 500", async () => {

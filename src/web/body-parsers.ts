@@ -1,0 +1,82 @@
+// The request bodies the app reads, JSON (the API) and forms (the pages), decoded as UTF-8 and
+// refused when they are not: a decoder that puts U+FFFD in place of bad bytes would store another
+// value than the client sent, which is why the text rule refuses unpaired surrogates (ADR 012).
+import type { FastifyInstance } from "fastify";
+import { invalid } from "../shared/errors.ts";
+
+/** `fatal`: throws on bytes that are not UTF-8; a leading byte order mark is dropped. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+const NOT_UTF8 = "is not valid UTF-8";
+const BAD_PERCENT = /%(?![0-9a-fA-F]{2})/;
+
+/** The body as text; throws DomainError invalid_request (field "body") when it is not UTF-8. */
+function utf8(body: Buffer): string {
+  try {
+    return UTF8.decode(body);
+  } catch {
+    throw invalid("body", NOT_UTF8);
+  }
+}
+
+/** One name or value of a form: `+` is a space, `%XX` bytes must spell UTF-8. */
+function formPart(raw: string): string {
+  if (!raw.includes("%")) return raw.includes("+") ? raw.replaceAll("+", " ") : raw;
+  if (BAD_PERCENT.test(raw)) throw invalid("body", "is not validly percent-encoded");
+  try {
+    return decodeURIComponent(raw.replaceAll("+", " "));
+  } catch {
+    throw invalid("body", NOT_UTF8);
+  }
+}
+
+/**
+ * An application/x-www-form-urlencoded body as the pages read it: a null-prototype object, a
+ * repeated name's values in an array in order. Throws DomainError invalid_request when a name or
+ * value is not validly percent-encoded UTF-8 (where a lenient parser keeps "%E9" as text).
+ */
+export function parseForm(text: string): Record<string, string | string[]> {
+  const fields = Object.create(null) as Record<string, string | string[]>;
+  for (const pair of text.split("&")) {
+    if (pair === "") continue;
+    const eq = pair.indexOf("=");
+    const name = formPart(eq === -1 ? pair : pair.slice(0, eq));
+    const value = eq === -1 ? "" : formPart(pair.slice(eq + 1));
+    const seen = fields[name];
+    if (seen === undefined) fields[name] = value;
+    else if (Array.isArray(seen)) seen.push(value);
+    else fields[name] = [seen, value];
+  }
+  return fields;
+}
+
+/**
+ * Replaces Fastify's JSON parser and adds the form parser, both over the raw bytes, both limited
+ * to `bodyLimit` bytes. JSON keeps Fastify's own parsing (prototype poisoning refused) after
+ * the UTF-8 check.
+ */
+export function bodyParsers(app: FastifyInstance, bodyLimit: number): void {
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "buffer", bodyLimit }, (request, body, done) => {
+    let text: string;
+    try {
+      text = utf8(body as Buffer);
+    } catch (err) {
+      done(err as Error, undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
+  app.addContentTypeParser(
+    "application/x-www-form-urlencoded",
+    { parseAs: "buffer", bodyLimit },
+    (_request, body, done) => {
+      try {
+        done(null, parseForm(utf8(body as Buffer)));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    },
+  );
+}
