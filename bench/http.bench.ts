@@ -5,7 +5,8 @@
 //
 //   node dist/bench/http.bench.js   (MOVR_BENCH_DATABASE_URL, MOVR_BENCH_PAIRS, MOVR_BENCH_SECONDS,
 //                                    MOVR_BENCH_CONNECTIONS, MOVR_BENCH_DEBUG=1 to print failures,
-//                                    MOVR_BENCH_CPU_PROF=<dir> for the servers' CPU profiles)
+//                                    MOVR_BENCH_CPU_PROF=<dir> for the servers' CPU profiles,
+//                                    MOVR_BENCH_HTTP=rides for the ride pairs alone)
 import { fork, type ChildProcess } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import http from "node:http";
@@ -41,6 +42,8 @@ const POOL_MAX = 10;
 const WARMUP_SECONDS = 2;
 const SERVE_FLAG = "--serve";
 const SECRET = "bench-secret-".padEnd(40, "x");
+/** MOVR_BENCH_HTTP=rides: only the ride pairs (a CPU profile of them alone), not GET vehicles. */
+const RIDES_ONLY = process.env.MOVR_BENCH_HTTP === "rides";
 
 type Kind = "ours" | "baseline";
 const LABELS: Record<Kind, string> = { ours: "MovR API", baseline: "node:http+pg" };
@@ -130,7 +133,7 @@ export async function runHttpBench(): Promise<Comparison[]> {
     for (const kind of ["ours", "baseline"] as const) servers.push(await startServer(kind, url));
     const [ours, base] = servers as [ServerHandle, ServerHandle];
     for (const server of servers) {
-      await listLoad(server.url, WARMUP_SECONDS);
+      if (!RIDES_ONLY) await listLoad(server.url, WARMUP_SECONDS);
       await ridePairs(server.url, pairsOfRiders, WARMUP_SECONDS);
       await settle();
     }
@@ -142,11 +145,13 @@ export async function runHttpBench(): Promise<Comparison[]> {
       label: LABELS[server.kind],
       measure: () => measured(server, load),
     });
-    const list = await runPaired(
-      contender(ours, () => listLoad(ours.url, seconds)),
-      contender(base, () => listLoad(base.url, seconds)),
-      { pairs, onRound: progress },
-    );
+    const list = RIDES_ONLY
+      ? undefined
+      : await runPaired(
+          contender(ours, () => listLoad(ours.url, seconds)),
+          contender(base, () => listLoad(base.url, seconds)),
+          { pairs, onRound: progress },
+        );
     const rides = await runPaired(
       contender(ours, () => ridePairs(ours.url, pairsOfRiders, seconds)),
       contender(base, () => ridePairs(base.url, pairsOfRiders, seconds)),
@@ -170,7 +175,14 @@ export async function runHttpBench(): Promise<Comparison[]> {
       over: "max" as const,
     };
     const comparisons = [
-      compare("GET /api/v1/cities/new york/vehicles?limit=25", labels, list, "request", [...latency, rss]),
+      ...(list
+        ? [
+            compare("GET /api/v1/cities/new york/vehicles?limit=25", labels, list, "request", [
+              ...latency,
+              rss,
+            ]),
+          ]
+        : []),
       compare(
         "start-ride + end-ride pairs",
         labels,

@@ -3,7 +3,8 @@
 // same fields in the same order, nothing the schema leaves out. Each answer below is serialized
 // again by a bare Fastify route with the same schema and compared byte for byte; every such route
 // of the app must be among them.
-import Fastify, { type FastifyInstance } from "fastify";
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import type { Database } from "../../src/db/database.ts";
@@ -45,15 +46,32 @@ describe.each(TARGETS)("JSON.stringify answers on $name", (target) => {
     await database?.close();
   });
 
-  /** GETs `url` (matching the route `pattern`) and compares its bytes with the schema serializer's. */
-  async function expectSchemaBytes(pattern: string, url: string, headers: Record<string, string> = {}) {
-    const res = await app.inject({ method: "GET", url: API + url, headers });
-    const key = `GET ${API}${pattern} ${res.statusCode}`;
+  /** An answer of the route `METHOD pattern`, compared with the schema serializer's bytes. */
+  async function expectSameBytes(method: string, pattern: string, res: LightMyRequestResponse) {
+    const key = `${method} ${API}${pattern} ${res.statusCode}`;
     const schema = NATIVE_JSON_SCHEMAS.get(key);
     expect(schema, `${key}: ${res.body}`).toBeDefined();
     expect(res.body).toBe(await schemaBytes(schema, res.statusCode, JSON.parse(res.body)));
     checked.add(key);
     return res;
+  }
+
+  /** GETs `url` (matching the route `pattern`) and compares its bytes with the schema serializer's. */
+  async function expectSchemaBytes(pattern: string, url: string, headers: Record<string, string> = {}) {
+    return expectSameBytes("GET", pattern, await app.inject({ method: "GET", url: API + url, headers }));
+  }
+
+  /** POSTs `payload` to `url` (matching `pattern`); its status must be `status`. */
+  async function expectPostBytes(
+    pattern: string,
+    url: string,
+    status: number,
+    payload: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ) {
+    const res = await app.inject({ method: "POST", url: API + url, headers, payload });
+    expect(res.statusCode, res.body).toBe(status);
+    return expectSameBytes("POST", pattern, res);
   }
 
   it("writes the schema serializer's bytes for every route that uses it, errors included", async () => {
@@ -70,21 +88,22 @@ describe.each(TARGETS)("JSON.stringify answers on $name", (target) => {
       expect(res.statusCode, res.body).toBe(201);
       vehicleIds.push((res.json() as { vehicle: { id: string } }).vehicle.id);
     }
-    const started = await app.inject({
-      method: "POST",
-      url: `${API}/rides`,
-      headers: rider.headers,
-      payload: { city: "boston", vehicleId: vehicleIds[0] },
-    });
-    expect(started.statusCode, started.body).toBe(201);
+    // Starting and ending a ride, and their refusals (validation details, conflicts, no session).
+    const start = "/rides";
+    const bostonRide = { city: "boston", vehicleId: vehicleIds[0] };
+    await expectPostBytes(start, start, 401, bostonRide);
+    await expectPostBytes(start, start, 400, { city: "boston", vehicleId: "nope" }, rider.headers);
+    await expectPostBytes(start, start, 404, { ...bostonRide, vehicleId: randomUUID() }, rider.headers);
+    const started = await expectPostBytes(start, start, 201, bostonRide, rider.headers);
+    await expectPostBytes(start, start, 409, { ...bostonRide, vehicleId: vehicleIds[1] }, rider.headers);
     const rideId = (started.json() as { ride: { id: string } }).ride.id;
-    const ended = await app.inject({
-      method: "POST",
-      url: `${API}/cities/boston/rides/${rideId}/end`,
-      headers: rider.headers,
-      payload: { location: "2 Main St" },
-    });
-    expect(ended.statusCode, ended.body).toBe(200);
+    const end = "/cities/:city/rides/:id/end";
+    const endAt = { location: "2 Main St “back” \u00e9 \\ \u2028" };
+    await expectPostBytes(end, `/cities/boston/rides/${randomUUID()}/end`, 404, endAt, rider.headers);
+    await expectPostBytes(end, `/cities/boston/rides/${rideId}/end`, 403, endAt, owner.headers);
+    await expectPostBytes(end, `/cities/boston/rides/${rideId}/end`, 400, { location: "" }, rider.headers);
+    await expectPostBytes(end, `/cities/boston/rides/${rideId}/end`, 200, endAt, rider.headers);
+    await expectPostBytes(end, `/cities/boston/rides/${rideId}/end`, 409, endAt, rider.headers);
     await createPromoCode(testContext(database), {
       code: "NATIVE_10",
       discountPercent: 10,
@@ -115,7 +134,7 @@ describe.each(TARGETS)("JSON.stringify answers on $name", (target) => {
     await expectSchemaBytes("/promo-codes", "/promo-codes");
     await expectSchemaBytes("/me/promo-codes", "/me/promo-codes", rider.headers);
 
-    const successes = [...NATIVE_JSON_SCHEMAS.keys()].filter((k) => /^GET \S+ 2\d\d$/.test(k));
+    const successes = [...NATIVE_JSON_SCHEMAS.keys()].filter((k) => /^(GET|POST) \S+ 2\d\d$/.test(k));
     expect(successes.length).toBeGreaterThan(0);
     for (const key of successes) expect(checked, `${key} was not checked`).toContain(key);
   });

@@ -42,6 +42,7 @@ export async function rideRoutes(app: FastifyInstance, { config, ctx }: RouteOpt
     "/rides",
     {
       config: { cityFrom: "body" },
+      serializerCompiler: nativeJson,
       schema: {
         tags,
         summary: "Start a ride on an available vehicle of the caller's home city",
@@ -138,6 +139,7 @@ export async function rideRoutes(app: FastifyInstance, { config, ctx }: RouteOpt
     "/cities/:city/rides/:id/end",
     {
       config: { cityFrom: "params" },
+      serializerCompiler: nativeJson,
       schema: {
         tags,
         summary: "End a ride where the vehicle is left; charges the fare",

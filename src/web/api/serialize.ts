@@ -89,10 +89,10 @@ export function appliedPromoCodeJson(p: AppliedPromoCode) {
 export const NATIVE_JSON_SCHEMAS = new Map<string, unknown>();
 
 /**
- * A route's `serializerCompiler` for hot reads whose every answer is made by this module's
- * functions (and errors by the app's error handler): V8's JSON.stringify instead of the schema's
- * fast-json-stringify, whose string escaping in JavaScript was the largest cost of GET a city's
- * vehicles after the row mapping (ADR 020). The bytes are the same only because those functions
+ * A route's `serializerCompiler` for hot routes (the reads, starting and ending a ride) whose every
+ * answer is made by this module's functions (and errors by the app's error handler): V8's
+ * JSON.stringify instead of the schema's fast-json-stringify, whose string escaping in JavaScript
+ * was the largest cost of GET a city's vehicles after the row mapping (ADR 020). The bytes are the same only because those functions
  * build exactly the schema's properties, in its order, with values of its types:
  * fast-json-stringify would drop an extra field, JSON.stringify writes it. Every route that uses it
  * must be exercised by test/web/native-json.test.ts, which compares the bytes.
