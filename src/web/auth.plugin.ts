@@ -54,7 +54,8 @@ export const authPlugin = fp(
     app.decorateRequest("csrfToken", null);
     // Callback style: a request without a token (the public reads) costs no promise (ADR 020).
     app.addHook("preHandler", (request, _reply, done) => {
-      if (request.routeOptions.config.anonymous) return done();
+      // An unknown address is 404 for everyone: no session lookup, and no CSRF refusal of a PUT to it.
+      if (request.routeOptions.config.anonymous || request.is404) return done();
       const found = tokenOf(request);
       if (!found) return done();
       signIn(request, found).then(() => done(), done);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import type { Database } from "../../src/db/database.ts";
 import { buildApp } from "../../src/web/app.ts";
+import { apiAccount } from "../support/api-account.ts";
 import { openMigrated, testContext, TARGETS } from "../support/databases.ts";
 
 let database: Database;
@@ -67,4 +68,30 @@ it("answers a page address the router cannot read (a segment too long, bad perce
   });
   expect(api.statusCode).toBe(400);
   expect(api.json()).toMatchObject({ error: { code: "invalid_request" } });
+});
+
+it("an unknown address is 404 whoever calls: a logged-in browser's PUT is no CSRF failure, a stale token no 401", async () => {
+  // The session a browser holds after logging in is the same token, carried in the cookie.
+  const account = await apiAccount(app, { prefix: "nf", name: "Nora Found" });
+  const cookie = { cookie: `movr_session=${account.token}` };
+  const callers: Record<string, string>[] = [cookie, { authorization: "Bearer no-such-session" }];
+  for (const headers of callers) {
+    for (const [method, url] of [
+      ["PUT", "/api/v1/cities/boston/vehicles"],
+      ["DELETE", "/api/v1/regions"],
+      ["POST", "/api/v1/nope"],
+      ["PATCH", "/vehicles"],
+    ] as const) {
+      const res = await app.inject({ method, url, headers });
+      expect(res.statusCode, `${method} ${url} ${JSON.stringify(headers)}: ${res.body}`).toBe(404);
+      expect(res.json()).toMatchObject({ error: { code: "not_found" } });
+    }
+    const page = await app.inject({
+      method: "PUT",
+      url: "/vehicles",
+      headers: { ...headers, accept: "text/html" },
+    });
+    expect(page.statusCode).toBe(404);
+    expect(page.headers["content-type"]).toMatch(/^text\/html/);
+  }
 });
