@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, exists, getTableColumns, gt, isNull, lt, or, sql } from "drizzle-orm";
 import { ascNullsFirst, descNullsLast } from "../db/order.ts";
 import type { Db } from "../db/database.ts";
-import { preparedQuery, preparedRead } from "../db/prepared.ts";
+import { preparedRead } from "../db/prepared.ts";
 import type { Tx } from "../db/transaction.ts";
 import { promoCodes, userPromoCodes, type PromoRules } from "../promo-codes/promo-code.table.ts";
 import { users } from "../users/user.table.ts";
@@ -322,7 +322,20 @@ export async function listActiveRides(tx: Tx, city: string, limit: number): Prom
   return activeRidesStatement(tx, { city, limit });
 }
 
-const logLocationStatement = preparedQuery("log_location", (db) => {
+/**
+ * What logging a location selects, in its order, for its reader: the ride's city, rider and end
+ * (the CTE's fields, read as these columns are) and `logged`, the statement's EXISTS (an
+ * expression with no decoder: the driver's boolean). Rows skip Drizzle's mapping (ADR 020), as
+ * the ride writes' do.
+ */
+const LOCATION_LOGGED = {
+  city: rides.city,
+  riderId: rides.riderId,
+  endTime: rides.endTime,
+  logged: sql<boolean>`logged`,
+};
+
+const logLocationStatement = preparedRead("log_location", LOCATION_LOGGED, (db) => {
   const ride = db.$with("ride").as(
     db
       .select({ city: rides.city, riderId: rides.riderId, endTime: rides.endTime })
@@ -369,7 +382,7 @@ export async function logRideLocation(
   point: LocationRow,
   actor: { city: string; id: string } | null,
 ): Promise<LocationLogged | undefined> {
-  const [row] = await logLocationStatement(tx).execute({
+  const [row] = await logLocationStatement(tx, {
     city: point.city,
     rideId: point.rideId,
     at: point.timestamp.toISOString(),

@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database.ts";
 import { timestampFromText } from "../../src/db/driver-rows.ts";
 import { preparedRead } from "../../src/db/prepared.ts";
-import { findRide, findRideToEnd, finishRide, startRideRow } from "../../src/rides/ride.repository.ts";
+import {
+  findRide,
+  findRideToEnd,
+  finishRide,
+  logRideLocation,
+  startRideRow,
+} from "../../src/rides/ride.repository.ts";
 import { runTransaction } from "../../src/db/transaction.ts";
 import { promoCodes, userPromoCodes } from "../../src/promo-codes/promo-code.table.ts";
 import { users } from "../../src/users/user.table.ts";
@@ -186,7 +192,7 @@ describe.each(TARGETS)("preparedRead on $name", (target) => {
     });
   });
 
-  it("reads the rows a ride's start and end return as Drizzle reads the ride", async () => {
+  it("reads the rows a ride's start, end and logged locations return as Drizzle reads the ride", async () => {
     const [rider, vehicle, id] = [
       "00000000-0000-4000-8000-0000000000f1",
       "00000000-0000-4000-8000-0000000000f2",
@@ -205,6 +211,18 @@ describe.each(TARGETS)("preparedRead on $name", (target) => {
     );
     expect(started).toEqual(await findRide(database.db, "rome", id));
     expect(started?.startTime?.toISOString()).toBe("2026-06-01T10:00:00.123Z");
+    const point = (at: string) => ({
+      city: "rome",
+      rideId: id,
+      lat: 41.9,
+      long: 12.5,
+      timestamp: new Date(at),
+    });
+    const logged = await logRideLocation(database.db, point("2026-06-01T10:01:00Z"), {
+      city: "rome",
+      id: rider,
+    });
+    expect(logged).toStrictEqual({ city: "rome", riderId: rider, endTime: null, logged: true });
     const ended = await runTransaction(database, (tx) =>
       finishRide(
         tx,
@@ -214,6 +232,14 @@ describe.each(TARGETS)("preparedRead on $name", (target) => {
     );
     expect(ended).toEqual(await findRide(database.db, "rome", id));
     expect(ended).toMatchObject({ endAddress: "Via Appia 4", revenue: "2.25", riderId: rider });
+    // Logging into the ended ride: nothing goes in, and the ride's end reads as Drizzle reads it.
+    expect(await logRideLocation(database.db, point("2026-06-01T10:06:00Z"), null)).toStrictEqual({
+      city: "rome",
+      riderId: rider,
+      endTime: ended?.endTime,
+      logged: false,
+    });
+    expect(ended?.endTime).toBeInstanceOf(Date);
   });
 
   it("refuses a selection it cannot read", () => {
