@@ -371,6 +371,28 @@ describe.each(TARGETS)("pages on $name", (target) => {
     });
   });
 
+  describe("the flash cookie", () => {
+    it("fits a browser's 4096-byte cookie limit whatever was typed: the refusal always arrives", async () => {
+      const v = new Visitor(app);
+      const long = "\u{1F600}".repeat(300); // 1,200 bytes of UTF-8 in each field
+      const res = await v.submit("/register", "/register", {
+        city: long,
+        name: long,
+        email: long,
+        username: long,
+        password: "correct horse",
+      });
+      expect(res.statusCode).toBe(303);
+      const flash = res.cookies.find((c) => c.name === "movr_flash");
+      expect(flash).toBeDefined();
+      // RFC 6265 section 6.1: browsers keep at least 4096 bytes of name, value and attributes.
+      const setCookie = [res.headers["set-cookie"] ?? []].flat().find((h) => h.startsWith("movr_flash="));
+      expect(Buffer.byteLength(setCookie ?? "")).toBeLessThanOrEqual(4096);
+      const again = await v.follow(res);
+      expect(flashOf(again.body)).toMatch(/must be at most|Choose your home city/);
+    });
+  });
+
   describe("every page", () => {
     it("renders for a logged-in user, with the security headers and a CSRF field in every form", async () => {
       const v = await signUp(app, { username: "tourist", name: "Terry Tourist" });

@@ -15,16 +15,28 @@ export interface Flash {
 const MAX_TEXT = 600;
 const MAX_VALUE = 300;
 
+/**
+ * Bytes of the cookie's value at most. Browsers drop a whole cookie over 4096 bytes (name, value
+ * and attributes: RFC 6265 section 6.1), and with it the message; the longest text (600
+ * characters of 4 UTF-8 bytes, in base64) still fits.
+ */
+const MAX_ENCODED = 3900;
+
+const toCookieValue = (flash: Flash): string => Buffer.from(JSON.stringify(flash)).toString("base64url");
+
+/** The flash as a cookie value under MAX_ENCODED: the longest typed values are dropped first. */
 function encode(flash: Flash): string {
-  const form = flash.form
-    ? Object.fromEntries(Object.entries(flash.form).map(([k, v]) => [k, truncateText(v, MAX_VALUE)]))
-    : undefined;
-  const safe: Flash = {
-    kind: flash.kind,
-    text: truncateText(flash.text, MAX_TEXT),
-    ...(form ? { form } : {}),
-  };
-  return Buffer.from(JSON.stringify(safe)).toString("base64url");
+  const text = truncateText(flash.text, MAX_TEXT);
+  const values = Object.entries(flash.form ?? {})
+    .map(([k, v]): [string, string] => [k, truncateText(v, MAX_VALUE)])
+    .sort(([, a], [, b]) => Buffer.byteLength(a) - Buffer.byteLength(b));
+  for (;;) {
+    const form = flash.form ? { form: Object.fromEntries(values) } : {};
+    const encoded = toCookieValue({ kind: flash.kind, text, ...form });
+    if (encoded.length <= MAX_ENCODED || values.length === 0) return encoded;
+    // Typed values are a convenience; the message is what must arrive.
+    values.pop();
+  }
 }
 
 /** The cookie is not signed, so its contents are checked like any other input. */
