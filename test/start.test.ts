@@ -43,3 +43,18 @@ it("serves /readyz on a fresh embedded database filled with demo data, then shut
     await database.close();
   }
 }, 120_000);
+
+it("refuses a DATABASE_URL parameter it cannot take in one line, before connecting", async () => {
+  const server = startServer({
+    DATABASE_URL: "postgresql://postgres@127.0.0.1:1/movr?connect_timeout=abc",
+    SESSION_SECRET: "s".repeat(32),
+    PORT: "0",
+    LOG_FORMAT: "json",
+  });
+  expect(await server.exited).toBe(1);
+  const lines = server.logLines();
+  expect(lines.map((l) => l.msg)).toEqual([
+    'movr: The database URL "postgresql://postgres@127.0.0.1:1/movr?connect_timeout=abc" has connect_timeout "abc"; connect_timeout is a whole number of seconds from 0 (no limit) to 600',
+  ]);
+  expect(server.stderr()).toBe("");
+});

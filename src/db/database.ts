@@ -10,6 +10,7 @@ import type { DatabaseConfig } from "../config.ts";
 import { poolSettingsFor } from "./pool-settings.ts";
 import { DatabaseUnavailableError } from "../shared/errors.ts";
 import { AMBIGUOUS_COMMIT, describeError, unavailabilityOf } from "./sql-errors.ts";
+import { READ_HERE, readUrlParameters } from "./url-parameters.ts";
 import type { SqlServer, SqlServerOptions } from "./embedded-sql-server.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT>;
@@ -126,9 +127,17 @@ interface ParsedServerUrl {
   ssl: ConnectionOptions | false;
   host: string;
   forcedCockroach: boolean;
+  /** The URL's connect_timeout in ms (0: no limit of its own); undefined when it has none. */
+  connectTimeoutMs: number | undefined;
+  /** The URL's sslnegotiation, for the driver's configuration (its connection string would turn ssl into `true`). */
+  sslnegotiation?: "postgres" | "direct";
 }
 
-/** Splits TLS parameters out of the URL and loads their files, naming any that is missing. */
+/**
+ * Splits TLS parameters out of the URL and loads their files, naming any that is missing; checks
+ * every query parameter read (url-parameters.ts). Throws DatabaseUnavailableError with one
+ * sentence naming the URL (password hidden) and the parameter.
+ */
 export function parseServerUrl(raw: string): ParsedServerUrl {
   const forcedCockroach = /^cockroachdb:/i.test(raw);
   let u: URL;
@@ -139,18 +148,14 @@ export function parseServerUrl(raw: string): ParsedServerUrl {
   }
   if (forcedCockroach && !u.port) u.port = "26257";
   const params = u.searchParams;
-  // libpq's ?port= overrides the URL's port, and node-postgres takes it too; one that is no TCP
-  // port made the driver throw inside a socket callback, a promise that never settled (exit 13).
-  const portParam = params.get("port");
-  if (portParam !== null) {
-    const n = /^\d{1,5}$/.test(portParam) ? Number(portParam) : 0;
-    if (n < 1 || n > 65535) {
-      throw new DatabaseUnavailableError(
-        `The database URL "${redact(raw)}" has port "${portParam.slice(0, 20)}"; a port is 1 to 65535`,
-      );
-    }
+  // Every parameter MovR or node-postgres reads is checked in one place (url-parameters.ts): the
+  // driver took "10s" for 10 ms, ignored connect_timeout, and a ?port= that is no TCP port made it
+  // throw inside a socket callback, a promise that never settled (exit 13).
+  const read = readUrlParameters(params);
+  if ("problem" in read) {
+    throw new DatabaseUnavailableError(`The database URL "${redact(raw)}" has ${read.problem}`);
   }
-  const mode = (params.get("sslmode") ?? "disable").toLowerCase();
+  const portParam = params.getAll("port").at(-1) ?? null;
   const readPem = (name: string): Buffer | undefined => {
     const file = params.get(name);
     if (!file) return undefined;
@@ -165,9 +170,9 @@ export function parseServerUrl(raw: string): ParsedServerUrl {
   }
   const urlOptions = params.get("options") || undefined;
   const options = [urlOptions, SERIALIZABLE_BY_DEFAULT].filter(Boolean).join(" ");
-  for (const name of ["sslmode", "sslrootcert", "sslcert", "sslkey", "options"]) params.delete(name);
+  for (const name of ["sslrootcert", "sslcert", "sslkey", "options", ...READ_HERE]) params.delete(name);
   let ssl: ConnectionOptions | false;
-  switch (mode) {
+  switch (read.sslMode) {
     case "disable":
     case "allow":
     case "prefer": // node-postgres cannot fall back from TLS to plain text; these mean "no TLS" here.
@@ -182,10 +187,6 @@ export function parseServerUrl(raw: string): ParsedServerUrl {
     case "verify-full":
       ssl = { rejectUnauthorized: true, ca, cert, key };
       break;
-    default:
-      throw new DatabaseUnavailableError(
-        `sslmode "${mode}" is not one of disable, allow, prefer, require, verify-ca, verify-full`,
-      );
   }
   return {
     connectionString: u.toString(),
@@ -194,12 +195,15 @@ export function parseServerUrl(raw: string): ParsedServerUrl {
     ssl,
     host: `${u.hostname}:${portParam ?? (u.port || "5432")}`,
     forcedCockroach,
+    connectTimeoutMs: read.connectTimeoutMs,
+    ...(read.sslNegotiation ? { sslnegotiation: read.sslNegotiation } : {}),
   };
 }
 
 async function openServer(config: DatabaseConfig, raw: string): Promise<Database> {
   const parsed = parseServerUrl(raw);
-  const connectTimeoutMs = config.pool.connectTimeoutMs;
+  // The URL's own connect_timeout (libpq's, in seconds) wins over DB_CONNECT_TIMEOUT_MS.
+  const connectTimeoutMs = parsed.connectTimeoutMs ?? config.pool.connectTimeoutMs;
   // Settings for the dialect the URL names; a postgresql:// URL may turn out to be CockroachDB,
   // known only once connected (below).
   let settings = poolSettingsFor(parsed.forcedCockroach ? "cockroachdb" : "postgres", config.pool);
@@ -207,6 +211,7 @@ async function openServer(config: DatabaseConfig, raw: string): Promise<Database
     connectionString: parsed.connectionString,
     options: parsed.options,
     ssl: parsed.ssl,
+    ...(parsed.sslnegotiation ? { sslnegotiation: parsed.sslnegotiation } : {}),
     max: config.pool.max,
     min: settings.min,
     idleTimeoutMillis: settings.idleTimeoutMillis,

@@ -16,7 +16,10 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/program.ts";
 import { createServerDatabase, dropServerDatabases, SERVER_URL } from "../support/databases.ts";
+import { BAD_URL_PARAMETERS } from "../support/url-parameters.ts";
 import { runMovr, testIo } from "./support.ts";
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 afterAll(dropServerDatabases);
 
@@ -335,6 +338,23 @@ describe("failures: one line, exit 1, no SQL", () => {
         1,
         new RegExp(`^movr: The database URL .* has port "${port}"; a port is 1 to 65535`),
       );
+    }
+  });
+
+  // node-postgres took every other parameter as it came: connect_timeout=abc was ignored,
+  // statement_timeout=10s became 10 ms, binary=false turned binary results on.
+  it.each(URL_COMMANDS)("movr %s with a URL parameter whose value it cannot take", async (command) => {
+    for (const [query, problem] of BAD_URL_PARAMETERS) {
+      const url = `postgresql://postgres@127.0.0.1:5432/movr?${query}`;
+      const line = new RegExp(
+        `^movr: The database URL "${escapeRegExp(url)}" has ${escapeRegExp(problem)}\n$`,
+      );
+      const extra = command === "sql" ? ["-e", "select 1"] : [];
+      await expectCli([command, "--url", url, ...extra], 1, line);
+      // DATABASE_URL the same.
+      const io = testIo(url);
+      expect(await runCli([command, ...extra], io), query).toBe(1);
+      expect(io.stderr.text).toMatch(line);
     }
   });
 

@@ -1,5 +1,6 @@
 // Connecting: URL schemes, TLS parameters, dialect detection, and one clear line on failure.
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -9,6 +10,7 @@ import { openDatabase, parseServerUrl, redact } from "../../src/db/database.ts";
 import { runTransaction } from "../../src/db/transaction.ts";
 import { DatabaseUnavailableError } from "../../src/shared/errors.ts";
 import { SERVER_URL } from "../support/databases.ts";
+import { BAD_URL_PARAMETERS } from "../support/url-parameters.ts";
 
 describe("parseServerUrl", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "movr-tls-"));
@@ -38,6 +40,43 @@ describe("parseServerUrl", () => {
     );
     expect(() => parseServerUrl(`postgresql://h/movr?sslmode=require&sslcert=${ca}`)).toThrow(/sslkey/);
     expect(() => parseServerUrl("postgresql://h/movr?sslmode=sometimes")).toThrow(/sslmode "sometimes"/);
+  });
+
+  it("reads connect_timeout (seconds), ssl and a repeated parameter's last value as the driver does", () => {
+    expect(parseServerUrl("postgresql://h/movr?connect_timeout=5").connectTimeoutMs).toBe(5000);
+    expect(parseServerUrl("postgresql://h/movr?connect_timeout=0").connectTimeoutMs).toBe(0);
+    expect(parseServerUrl("postgresql://h/movr").connectTimeoutMs).toBeUndefined();
+    expect(parseServerUrl("postgresql://h/movr?ssl=true").ssl).toMatchObject({ rejectUnauthorized: true });
+    expect(parseServerUrl("postgresql://h/movr?ssl=no-verify").ssl).toMatchObject({
+      rejectUnauthorized: false,
+    });
+    expect(parseServerUrl("postgresql://h/movr?ssl=0&sslmode=prefer").ssl).toBe(false);
+    // The driver would read "false" as true, and ignore connect_timeout: read here, never passed on.
+    const p = parseServerUrl(
+      "postgresql://h/movr?binary=false&replication=0&connect_timeout=3&ssl=false&statement_timeout=250",
+    );
+    expect(p.connectionString).toBe("postgresql://h/movr?statement_timeout=250");
+    expect(() => parseServerUrl("postgresql://h/movr?connect_timeout=5&connect_timeout=abc")).toThrow(
+      /has connect_timeout "abc"/,
+    );
+  });
+
+  it("refuses, in one sentence naming it, every parameter value the URL cannot have", () => {
+    for (const [query, problem] of BAD_URL_PARAMETERS) {
+      const url = `postgresql://me:hunter2@h/movr?${query}`;
+      const err = (() => {
+        try {
+          parseServerUrl(url);
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(err, query).toBeInstanceOf(DatabaseUnavailableError);
+      expect((err as Error).message, query).toBe(
+        `The database URL "postgresql://me:***@h/movr?${query}" has ${problem}`,
+      );
+    }
   });
 
   it("never prints a password", () => {
@@ -79,6 +118,43 @@ describe("openDatabase", () => {
     expect((await second.query<{ x: number }>("SELECT x FROM kept")).rows).toEqual([{ x: 7 }]);
     expect(second.description).toContain(dataDir);
     await second.close();
+  });
+
+  it("gives up connecting after the URL's connect_timeout, whatever DB_CONNECT_TIMEOUT_MS says", async () => {
+    // A server that accepts and never answers: only a connect timeout ends the wait.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const config = databaseConfigFor(`postgresql://postgres@127.0.0.1:${port}/movr?connect_timeout=1`, {
+        DB_CONNECT_TIMEOUT_MS: "600000",
+        DB_POOL_ACQUIRE_TIMEOUT_MS: "600000",
+      });
+      const err = await openDatabase(config).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DatabaseUnavailableError);
+      expect((err as Error).message).toMatch(/^Cannot reach the database at 127\.0\.0\.1:\d+: .*timeout/i);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  });
+
+  it.runIf(SERVER_URL)("passes the URL's timeouts to the server as numbers of milliseconds", async () => {
+    const url = new URL(SERVER_URL!);
+    url.searchParams.set("statement_timeout", "2500");
+    url.searchParams.set("binary", "false");
+    const db = await openDatabase(databaseConfigFor(url.toString(), {}));
+    try {
+      const r = await db.query<{ t: string; n: number; d: Date }>(
+        "SELECT current_setting('statement_timeout') AS t, 7 AS n, now() AS d",
+      );
+      // binary=false left results as text, parsed as ever: a number, a Date.
+      expect(r.rows[0]).toMatchObject({ t: "2500ms", n: 7 });
+      expect(r.rows[0]?.d).toBeInstanceOf(Date);
+    } finally {
+      await db.close();
+    }
   });
 
   it.runIf(SERVER_URL)("detects PostgreSQL from SELECT version() and sets application_name", async () => {

@@ -37,6 +37,8 @@ export async function openPgShell(url: string, description?: string): Promise<Sh
   const client = new pg.Client({
     connectionString: parsed.connectionString,
     ssl: parsed.ssl,
+    ...(parsed.sslnegotiation ? { sslnegotiation: parsed.sslnegotiation } : {}),
+    ...(parsed.connectTimeoutMs ? { connectionTimeoutMillis: parsed.connectTimeoutMs } : {}),
     // parseServerUrl takes ?options= out of the connection string: the URL's own go back here.
     ...(parsed.urlOptions ? { options: parsed.urlOptions } : {}),
     application_name: "movr sql",
