@@ -2,7 +2,7 @@
 // runs it, prepared under a name derived from its text, and kept for that instance. See
 // docs/decisions/016-prepared-statements.md.
 import { createHash } from "node:crypto";
-import { fillPlaceholders } from "drizzle-orm";
+import { is, Param, Placeholder } from "drizzle-orm";
 import type { Db } from "./database.ts";
 import { driverRun, rowReader } from "./driver-rows.ts";
 
@@ -43,6 +43,31 @@ export function preparedQuery<P>(label: string, build: (db: Db) => Preparable<P>
   };
 }
 
+/**
+ * Drizzle's `fillPlaceholders(params, values)` for one statement's parameters, worked out once:
+ * which are placeholders (by name, through the column's encoder when inside a `Param`) and which
+ * are fixed values. Drizzle's own asks `is()` of every parameter on every call. Throws, as
+ * Drizzle does, when `values` has no value for a placeholder.
+ */
+export function placeholderFiller(params: unknown[]): (values: Record<string, unknown>) => unknown[] {
+  const slots = params.map(
+    (p): { name: string; encode?: (value: unknown) => unknown } | { value: unknown } => {
+      if (is(p, Placeholder)) return { name: p.name };
+      if (is(p, Param) && is(p.value, Placeholder)) {
+        const { encoder } = p;
+        return { name: p.value.name, encode: (value) => encoder.mapToDriverValue(value) };
+      }
+      return { value: p };
+    },
+  );
+  return (values) =>
+    slots.map((slot) => {
+      if ("value" in slot) return slot.value;
+      if (!(slot.name in values)) throw new Error(`No value for placeholder "${slot.name}" was provided`);
+      return slot.encode ? slot.encode(values[slot.name]) : values[slot.name];
+    });
+}
+
 /** A Drizzle select whose SQL text and parameters can be taken, and whose row type is known. */
 interface Readable<R> {
   toSQL(): { sql: string; params: unknown[] };
@@ -55,8 +80,9 @@ export type PreparedRead<R> = (db: Db, values: Record<string, unknown>) => Promi
 /**
  * A hot read past Drizzle's row mapping: `build(db, selection)` (a `db.select(selection)` with
  * `sql.placeholder` values) is built once, for its text and parameter order; each call sends the
- * statement by name through the driver (driver-rows.ts) and reads each row with a reader made
- * from `selection` when the statement was built, rows equal to what Drizzle's `.execute()` returns
+ * statement by name through the driver (driver-rows.ts), its parameters filled by a
+ * placeholderFiller, and reads each row with a reader made from `selection`, both made when the
+ * statement was built: rows equal to what Drizzle's `.execute()` returns
  * (test/db/prepared-read.test.ts). For reads of columns, SQL expressions and whole tables joined with
  * inner joins (a left-joined table would need Drizzle's all-null rule). See
  * docs/decisions/020-hot-reads.md.
@@ -67,14 +93,25 @@ export function preparedRead<S extends Record<string, unknown>, R>(
   build: (db: Db, selection: S) => Readable<R>,
 ): PreparedRead<R> {
   let statement:
-    { name: string; text: string; params: unknown[]; read: (values: unknown[]) => R } | undefined;
+    | {
+        name: string;
+        text: string;
+        fill: (values: Record<string, unknown>) => unknown[];
+        read: (values: unknown[]) => R;
+      }
+    | undefined;
   return async (db, values) => {
     if (statement === undefined) {
       const { sql: text, params } = build(db, selection).toSQL();
-      statement = { name: statementName(label, text), text, params, read: rowReader<R>(selection) };
+      statement = {
+        name: statementName(label, text),
+        text,
+        fill: placeholderFiller(params),
+        read: rowReader<R>(selection),
+      };
     }
-    const { name, text, params, read } = statement;
-    const rows = await driverRun(db)(name, text, fillPlaceholders(params, values));
+    const { name, text, fill, read } = statement;
+    const rows = await driverRun(db)(name, text, fill(values));
     return rows.map(read);
   };
 }

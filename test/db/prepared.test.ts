@@ -1,10 +1,12 @@
 // Prepared statements (src/db/prepared.ts): built once per Drizzle instance, inside transactions
 // too, named by their text so two texts never share a name on a connection, and on PostgreSQL
 // kept server-side under that name.
-import { sql } from "drizzle-orm";
+import { and, eq, fillPlaceholders, isNull, sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/node-postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database, Db } from "../../src/db/database.ts";
-import { preparedQuery, statementName } from "../../src/db/prepared.ts";
+import { placeholderFiller, preparedQuery, statementName } from "../../src/db/prepared.ts";
+import { rides } from "../../src/rides/ride.table.ts";
 import { runTransaction } from "../../src/db/transaction.ts";
 import { dropServerDatabases, openMigrated, TARGETS } from "../support/databases.ts";
 
@@ -16,6 +18,27 @@ it("names a statement by its text: the same text the same name, another text ano
   expect(statementName("list", "select 2")).not.toBe(a);
   expect(statementName("x".repeat(200), "select 1").length).toBeLessThanOrEqual(63);
   expect(a).toMatch(/^movr_list_[0-9a-f]{16}$/);
+});
+
+it("fills a statement's placeholders as Drizzle's fillPlaceholders does, encoders and fixed values included", () => {
+  const P = sql.placeholder;
+  // Placeholders in values() (each a Param: the column's encoder), in conditions, and fixed values.
+  const db = drizzle.mock();
+  const { params } = db
+    .insert(rides)
+    .values({ id: P("id"), city: P("city"), vehicleCity: "rome", startTime: P("endTime"), revenue: "1.00" })
+    .onConflictDoUpdate({
+      target: [rides.city, rides.id],
+      set: { endAddress: "x" },
+      where: and(eq(rides.city, P("city")), isNull(rides.endAddress), eq(rides.riderId, "r")),
+    })
+    .toSQL();
+  const values = { city: "rome", id: "i", endTime: new Date("2026-06-01T10:05:00.5Z") };
+  const fill = placeholderFiller(params);
+  expect(fill(values)).toEqual(fillPlaceholders(params, values));
+  expect(fill(values)).toContain("2026-06-01T10:05:00.500Z");
+  expect(fill({ ...values, city: "paris" })[fill(values).indexOf("rome")]).toBe("paris");
+  expect(() => fill({ city: "rome", id: "i" })).toThrow('No value for placeholder "endTime" was provided');
 });
 
 describe.each(TARGETS)("prepared statements on $name", (target) => {
