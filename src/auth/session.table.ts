@@ -1,4 +1,5 @@
-import { foreignKey, pgTable, primaryKey, timestamp, uuid, varchar } from "drizzle-orm/pg-core";
+import { foreignKey, pgTable, primaryKey, uuid, varchar } from "drizzle-orm/pg-core";
+import { timestamp } from "../db/timestamp.column.ts";
 import { users } from "../users/user.table.ts";
 
 export const sessions = pgTable(
@@ -8,9 +9,9 @@ export const sessions = pgTable(
     tokenHash: varchar("token_hash").notNull(),
     userCity: varchar("user_city").notNull(),
     userId: uuid("user_id").notNull(),
-    createdAt: timestamp("created_at", { mode: "date" }).notNull(),
-    expiresAt: timestamp("expires_at", { mode: "date" }).notNull(),
-    revokedAt: timestamp("revoked_at", { mode: "date" }),
+    createdAt: timestamp("created_at").notNull(),
+    expiresAt: timestamp("expires_at").notNull(),
+    revokedAt: timestamp("revoked_at"),
   },
   (t) => [
     // Keyed by the user's city first: the region of a multi-region row is computed from it, so

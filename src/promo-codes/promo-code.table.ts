@@ -1,13 +1,5 @@
-import {
-  foreignKey,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  timestamp,
-  uuid,
-  varchar,
-} from "drizzle-orm/pg-core";
+import { foreignKey, integer, jsonb, pgTable, primaryKey, uuid, varchar } from "drizzle-orm/pg-core";
+import { timestamp } from "../db/timestamp.column.ts";
 import { users } from "../users/user.table.ts";
 
 export interface PromoRules {
@@ -20,8 +12,8 @@ export const promoCodes = pgTable(
   {
     code: varchar("code").notNull(),
     description: varchar("description"),
-    creationTime: timestamp("creation_time", { mode: "date" }),
-    expirationTime: timestamp("expiration_time", { mode: "date" }),
+    creationTime: timestamp("creation_time"),
+    expirationTime: timestamp("expiration_time"),
     rules: jsonb("rules").$type<PromoRules>(),
     // No counter here: a GLOBAL table must be written rarely. How often a code was applied is
     // counted in user_promo_codes (migrations/0005).
@@ -37,7 +29,7 @@ export const userPromoCodes = pgTable(
     city: varchar("city").notNull(),
     userId: uuid("user_id").notNull(),
     code: varchar("code").notNull(),
-    timestamp: timestamp("timestamp", { mode: "date" }),
+    timestamp: timestamp("timestamp"),
     usageCount: integer("usage_count"),
   },
   (t) => [

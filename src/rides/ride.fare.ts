@@ -32,7 +32,10 @@ export function computeFare(
   endedAt: Date,
   discountPercent = 0,
 ): Fare {
-  const seconds = Math.max(0, Math.floor((endedAt.getTime() - startedAt.getTime()) / 1000));
+  // valueOf, not getTime: a ride started at -infinity (OutOfRangeTime) is infinitely long and
+  // pays the cap; one from infinity to infinity (NaN) is zero seconds long.
+  const ms = endedAt.valueOf() - startedAt.valueOf();
+  const seconds = ms > 0 ? Math.floor(ms / 1000) : 0;
   const minutes = Math.ceil(seconds / 60);
   const rate = PER_MINUTE_CENTS[type ?? "scooter"] ?? PER_MINUTE_CENTS.scooter;
   const grossCents = Math.min(FARE_CAP_CENTS, UNLOCK_FEE_CENTS + minutes * rate);

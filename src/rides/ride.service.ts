@@ -50,10 +50,9 @@ export interface PathPoint {
 }
 
 export function toRide(row: RideRow): Ride {
-  const duration =
-    row.startTime && row.endTime
-      ? Math.floor((row.endTime.getTime() - row.startTime.getTime()) / 1000)
-      : null;
+  // NaN when either end is infinity (OutOfRangeTime): a ride without a duration, as one undated.
+  const ms = row.startTime && row.endTime ? row.endTime.getTime() - row.startTime.getTime() : Number.NaN;
+  const duration = Number.isFinite(ms) ? Math.floor(ms / 1000) : null;
   return {
     id: row.id,
     city: row.city,

@@ -4,10 +4,10 @@ import {
   numeric,
   pgTable,
   primaryKey,
-  timestamp,
   uuid,
   varchar,
 } from "drizzle-orm/pg-core";
+import { timestamp } from "../db/timestamp.column.ts";
 import { users } from "../users/user.table.ts";
 import { vehicles } from "../vehicles/vehicle.table.ts";
 
@@ -21,8 +21,8 @@ export const rides = pgTable(
     vehicleId: uuid("vehicle_id"),
     startAddress: varchar("start_address"),
     endAddress: varchar("end_address"),
-    startTime: timestamp("start_time", { mode: "date" }),
-    endTime: timestamp("end_time", { mode: "date" }),
+    startTime: timestamp("start_time"),
+    endTime: timestamp("end_time"),
     // DECIMAL comes back as a string: money stays exact.
     revenue: numeric("revenue", { precision: 10, scale: 2 }),
   },
@@ -48,7 +48,7 @@ export const vehicleLocationHistories = pgTable(
   {
     city: varchar("city").notNull(),
     rideId: uuid("ride_id").notNull(),
-    timestamp: timestamp("timestamp", { mode: "date" }).notNull(),
+    timestamp: timestamp("timestamp").notNull(),
     lat: doublePrecision("lat"),
     long: doublePrecision("long"),
   },

@@ -41,18 +41,28 @@ export function decodeCursor<T extends readonly unknown[]>(
   }
 }
 
-const TIMESTAMP_KEY_RE = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?Z?$/;
+const TIMESTAMP_KEY_RE = /^(\d{4,6})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?(?:Z| BC)?$/;
 
 /**
  * A cursor's timestamp key, checked before it reaches SQL: what `timestamp::text` prints
- * (`2026-11-24 10:00:00.0001`, PostgreSQL's and CockroachDB's ISO style, microseconds kept), or
- * an ISO-8601 string of an older cursor. Years 1–9999 and real calendar dates only, so the
- * database never sees a value it refuses (22008). Throws DomainError invalid_request on `field`.
+ * (`2026-11-24 10:00:00.0001`, PostgreSQL's and CockroachDB's ISO style, microseconds kept; for
+ * rows edited by hand also `0044-03-15 00:00:00 BC`, `12345-01-01 00:00:00`, `infinity` and
+ * `-infinity`, ADR 022), or an ISO-8601 string of an older cursor. Years 4713 BC to 294276 AD
+ * and real calendar dates only, so the database never sees a value it refuses (22008). Throws
+ * DomainError invalid_request on `field`.
  */
 export function requireTimestampKey(field: string, value: string): string {
+  if (value === "infinity" || value === "-infinity") return value;
   const m = TIMESTAMP_KEY_RE.exec(value);
-  const [year, month, day, hour, minute, second] = (m?.slice(1, 7) ?? []).map(Number) as number[];
-  const valid = m !== null && year! >= 1 && isOnCalendar(year!, month!, day!, hour, minute, second);
+  const [n, month, day, hour, minute, second] = (m?.slice(1, 7) ?? []).map(Number) as number[];
+  const bc = value.endsWith(" BC");
+  // BC years as Date and the calendar count them: 1 BC is year 0, a leap year.
+  const year = bc ? 1 - n! : n!;
+  const valid =
+    m !== null &&
+    n! >= 1 &&
+    (bc ? n! <= 4713 : n! <= 294276) &&
+    isOnCalendar(year, month!, day!, hour, minute, second);
   if (!valid) throw invalid(field, "is not a cursor this server gave out");
   return value;
 }

@@ -1,4 +1,5 @@
-import { boolean, pgTable, primaryKey, timestamp, uuid, varchar } from "drizzle-orm/pg-core";
+import { boolean, pgTable, primaryKey, uuid, varchar } from "drizzle-orm/pg-core";
+import { timestamp } from "../db/timestamp.column.ts";
 
 export const users = pgTable(
   "users",
@@ -13,7 +14,7 @@ export const users = pgTable(
     email: varchar("email"),
     passwordHash: varchar("password_hash"),
     isOwner: boolean("is_owner").notNull().default(false),
-    deactivatedAt: timestamp("deactivated_at", { mode: "date" }),
+    deactivatedAt: timestamp("deactivated_at"),
   },
   (t) => [primaryKey({ name: "users_pkey", columns: [t.city, t.id] })],
 );

@@ -50,6 +50,12 @@ export interface Vehicle {
   createdAt: Date | null;
 }
 
+const textOf = (value: unknown): string | null => (typeof value === "string" ? value : null);
+
+/**
+ * A vehicle row as the service gives it. `type` and `status` pass as stored, also a value this
+ * version does not know (a newer one's, or NULL); see docs/decisions/022-values-we-never-write.md.
+ */
 export function toVehicle(row: VehicleRow): Vehicle {
   return {
     id: row.id,
@@ -58,8 +64,9 @@ export function toVehicle(row: VehicleRow): Vehicle {
     ownerId: row.ownerId,
     status: row.status,
     location: row.currentLocation,
-    color: row.ext?.color ?? null,
-    brand: row.ext?.brand ?? null,
+    // ext is JSONB anyone may have written: only a string is a colour or a brand (ADR 022).
+    color: textOf(row.ext?.color),
+    brand: textOf(row.ext?.brand),
     createdAt: row.creationTime,
   };
 }

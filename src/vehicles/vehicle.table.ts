@@ -1,4 +1,5 @@
-import { foreignKey, jsonb, pgTable, primaryKey, timestamp, uuid, varchar } from "drizzle-orm/pg-core";
+import { foreignKey, jsonb, pgTable, primaryKey, uuid, varchar } from "drizzle-orm/pg-core";
+import { timestamp } from "../db/timestamp.column.ts";
 import { users } from "../users/user.table.ts";
 
 export const VEHICLE_TYPES = ["bike", "scooter", "skateboard"] as const;
@@ -19,7 +20,7 @@ export const vehicles = pgTable(
     city: varchar("city").notNull(),
     type: varchar("type").$type<VehicleType>(),
     ownerId: uuid("owner_id"),
-    creationTime: timestamp("creation_time", { mode: "date" }),
+    creationTime: timestamp("creation_time"),
     status: varchar("status").$type<VehicleStatus>(),
     currentLocation: varchar("current_location"),
     ext: jsonb("ext").$type<VehicleExt>(),

@@ -6,6 +6,7 @@ import { and, asc, eq, getTableColumns, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database.ts";
 import { timestampFromText } from "../../src/db/driver-rows.ts";
+import { OutOfRangeTime } from "../../src/shared/calendar.ts";
 import { preparedRead } from "../../src/db/prepared.ts";
 import {
   findRide,
@@ -69,13 +70,48 @@ describe("timestampFromText", () => {
     expect(checked).toBeGreaterThan(10_000);
   });
 
-  it("leaves every other text to the Date parser, as Drizzle does", () => {
+  it("reads years before 1000, BC and past 9999 exactly, where Drizzle's Date parser did not (ADR 022)", () => {
+    const cases: [string, string][] = [
+      ["0999-12-31 00:00:00", "0999-12-31T00:00:00.000Z"],
+      // The Date parser: 2001-02-01.
+      ["0002-01-01 00:00:00", "0002-01-01T00:00:00.000Z"],
+      ["0001-01-01 00:00:00 BC", "0000-01-01T00:00:00.000Z"],
+      ["0044-03-15 12:30:45.678901 BC", "-000043-03-15T12:30:45.678Z"],
+      ["0005-02-29 00:00:00 BC", "-000004-02-29T00:00:00.000Z"],
+      ["4714-11-24 00:00:00 BC", "-004713-11-24T00:00:00.000Z"],
+      ["10000-01-01 00:00:00", "+010000-01-01T00:00:00.000Z"],
+      ["275760-09-13 00:00:00", "+275760-09-13T00:00:00.000Z"],
+    ];
+    for (const [text, iso] of cases) {
+      const d = timestampFromText(text);
+      expect(d, text).not.toBeInstanceOf(OutOfRangeTime);
+      expect(d.toISOString(), text).toBe(iso);
+    }
+  });
+
+  it("reads infinity, -infinity and years past Date's range as an OutOfRangeTime that orders as SQL does", () => {
+    const cases: [string, string, number][] = [
+      ["infinity", "infinity", Infinity],
+      ["-infinity", "-infinity", -Infinity],
+      ["275760-09-13 00:00:00.001", "+275760-09-13T00:00:00.001Z", Infinity],
+      ["294276-12-31 23:59:59.999999", "+294276-12-31T23:59:59.999Z", Infinity],
+    ];
+    const now = new Date();
+    for (const [text, shown, order] of cases) {
+      const d = timestampFromText(text);
+      expect(d, text).toBeInstanceOf(OutOfRangeTime);
+      expect(d.toISOString(), text).toBe(shown);
+      expect(JSON.stringify({ d }), text).toBe(`{"d":"${shown}"}`);
+      expect(d.valueOf(), text).toBe(order);
+      expect(order > 0 ? now < d : d < now, text).toBe(true);
+      expect(Number.isNaN(d.getTime()), text).toBe(true);
+    }
+  });
+
+  it("reads a text in no ISO date style as an OutOfRangeTime showing it, never a guess of the Date parser", () => {
+    // V8's parser reads "garbage+0000" and "infinity+0000" as 2000-01-01, 2026-02-30 as March 2.
     for (const text of [
-      "0999-12-31 00:00:00",
-      "0001-01-01 00:00:00 BC",
-      "10000-01-01 00:00:00",
-      "infinity",
-      "-infinity",
+      "garbage",
       "2026-02-30 00:00:00",
       "2026-13-01 00:00:00",
       "2026-05-12T00:06:21",
@@ -83,9 +119,12 @@ describe("timestampFromText", () => {
       "2026-05-12 00:06:2x",
       "2026-05-12 00:06:21.",
       "2026-05-12 00:06:21.1234567",
+      "0000-01-01 00:00:00 BC",
       "",
     ]) {
-      expect(same(timestampFromText(text), drizzleDate(text)), text).toBe(true);
+      const d = timestampFromText(text);
+      expect(d, text).toBeInstanceOf(OutOfRangeTime);
+      expect(d.toISOString(), text).toBe(text);
     }
   });
 });

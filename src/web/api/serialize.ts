@@ -11,8 +11,10 @@ const twoDigits = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
 /**
  * `d.toISOString()`, built from the date's UTC fields: the same string at well under half the
- * cost (V8's toISOString is ~0.45 µs, paid for every row of a page). Years outside 1000–9999 and
- * invalid dates (which throw) go to toISOString itself.
+ * cost (V8's toISOString is ~0.45 µs, paid for every row of a page). Years outside 1000–9999 go
+ * to toISOString itself: BC and years past 9999 in ISO 8601's expanded form
+ * (`-000043-03-15T00:00:00.000Z`), an OutOfRangeTime as its text (`infinity`, `-infinity`; ADR
+ * 022). An invalid Date no reader makes throws RangeError.
  */
 export function isoString(d: Date): string {
   const year = d.getUTCFullYear();
@@ -67,8 +69,11 @@ export function rideJson(r: Ride, currency: string) {
   };
 }
 
+/** JSON has no NaN or Infinity (DOUBLE PRECISION has): such a coordinate is null, as one not logged. */
+const coordinate = (n: number | null): number | null => (n !== null && Number.isFinite(n) ? n : null);
+
 export function pathPointJson(p: PathPoint) {
-  return { lat: p.lat, long: p.long, at: isoString(p.at) };
+  return { lat: coordinate(p.lat), long: coordinate(p.long), at: isoString(p.at) };
 }
 
 export function promoCodeJson(p: PromoCode) {

@@ -2,11 +2,18 @@
 // reads the same on every instance.
 import type { Ride } from "../../rides/ride.service.ts";
 import type { Vehicle } from "../../vehicles/vehicle.service.ts";
+import { isoString } from "../api/serialize.ts";
 import type { Money } from "./page.money.ts";
 
+/**
+ * `2026-05-12 00:06 UTC`; a year outside 0–9999 in ISO 8601's expanded form
+ * (`-000043-03-15 00:00 UTC`); `infinity` and `-infinity` as the database prints them (ADR 022).
+ */
 export function formatTime(date: Date | null): string {
   if (!date) return "—";
-  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  const iso = isoString(date);
+  const t = iso.indexOf("T");
+  return t < 0 ? iso : `${iso.slice(0, t)} ${iso.slice(t + 1, t + 6)} UTC`;
 }
 
 export function formatDuration(seconds: number | null): string {
@@ -26,8 +33,13 @@ const STATUS_LABELS: Record<NonNullable<Vehicle["status"]>, string> = {
   removed: "Removed",
 };
 
+/** The label of a status; one this version does not know (a newer one's) as its words: `on_hold` → "On hold". */
 export function statusLabel(status: Vehicle["status"]): string {
-  return status ? STATUS_LABELS[status] : "Unknown";
+  if (!status) return "Unknown";
+  const label = (STATUS_LABELS as Record<string, string | undefined>)[status];
+  if (label !== undefined) return label;
+  const words = status.replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 /** "new york" → "New York"; a two-letter word is an abbreviation: "washington dc" → "Washington DC". */

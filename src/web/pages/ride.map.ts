@@ -24,11 +24,21 @@ function haversineKm(a: { lat: number; long: number }, b: { lat: number; long: n
   return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 
-/** Null when no location was logged. */
-export function routeMap(path: PathPoint[], width = 640, height = 320, pad = 24): RouteMap | null {
-  const pts = path.filter(
-    (p): p is PathPoint & { lat: number; long: number } => p.lat !== null && p.long !== null,
+/**
+ * The points a map can show: both coordinates logged, finite and on the globe. A row edited by hand
+ * may hold NaN, Infinity or 1000 (DOUBLE PRECISION takes them); those are left off the map, not
+ * drawn as NaN (ADR 022).
+ */
+export function drawablePoints(path: PathPoint[]): (PathPoint & { lat: number; long: number })[] {
+  return path.filter(
+    (p): p is PathPoint & { lat: number; long: number } =>
+      p.lat !== null && p.long !== null && Math.abs(p.lat) <= 90 && Math.abs(p.long) <= 180,
   );
+}
+
+/** Null when no location was logged (none that drawablePoints keeps). */
+export function routeMap(path: PathPoint[], width = 640, height = 320, pad = 24): RouteMap | null {
+  const pts = drawablePoints(path);
   if (pts.length === 0) return null;
   const meanLat = pts.reduce((s, p) => s + p.lat, 0) / pts.length;
   // Longitude degrees shrink toward the poles; scaling by cos(lat) keeps the shape true.

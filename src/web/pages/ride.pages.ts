@@ -19,7 +19,7 @@ import { formFields, queryFields, withQuery } from "./page.form.ts";
 import { formatDuration, formatTime, rideRow, titleCase, vehicleName } from "./page.format.ts";
 import { moneyFor } from "./page.money.ts";
 import { renderPage } from "./page.view.ts";
-import { routeMap } from "./ride.map.ts";
+import { drawablePoints, routeMap } from "./ride.map.ts";
 
 const DECIMAL_DEGREES = /^[-+]?\d{1,3}(?:[.,]\d{1,12})?$/;
 
@@ -127,7 +127,7 @@ export async function ridePages(app: FastifyInstance, { config, ctx, eta }: Page
       actor: { riderCity: user.city, riderId: user.id },
     });
     const vehicle = ride.vehicleId ? await vehicleOrNull(user.city, ride.vehicleId) : null;
-    const located = path.filter((p) => p.lat !== null && p.long !== null);
+    const located = drawablePoints(path);
     return renderPage(
       eta,
       config,
