@@ -56,14 +56,28 @@ export function databaseNameFromUrl(url: string | undefined): string | undefined
   }
 }
 
+/**
+ * --primary-region naming no region of `known` (`whose`: "the region map", "the cluster"), as
+ * the one line both paths print: the statements would make an unknown region primary.
+ */
+function unknownPrimaryRegion(flag: string, known: readonly string[], whose: string): UsageError {
+  return new UsageError(
+    `--primary-region "${flag}" is not a region of ${whose}; the regions are ${known.join(", ")}.`,
+  );
+}
+
+/** The plan without a connection: --primary-region must be one of the map's regions. */
 export function buildPlan(
   regions: RegionMap,
   o: Pick<MultiRegionOptions, "primaryRegion">,
   database: string,
 ): MultiRegionPlan {
-  const first = regions[0]?.name;
-  const primaryRegion = o.primaryRegion ?? first;
+  const names = regions.map((r) => r.name);
+  const primaryRegion = o.primaryRegion ?? names[0];
   if (!primaryRegion) throw new UsageError("No regions to configure: give --region-city region=city.");
+  if (!names.includes(primaryRegion)) {
+    throw unknownPrimaryRegion(primaryRegion, names, "the region map (MOVR_REGIONS, or --region-city)");
+  }
   return { database, primaryRegion, regions };
 }
 
@@ -103,11 +117,13 @@ async function clusterPlan(
   }
   let primaryRegion = match.primaryRegion;
   if (o.primaryRegion !== undefined) {
-    primaryRegion = matchClusterRegions([{ name: o.primaryRegion, cities: [] }], names).primaryRegion;
-    if (!primaryRegion)
-      throw new CliError(
-        `--primary-region ${o.primaryRegion} is not a cluster region (${names.join(", ")}).`,
-      );
+    // Matched as the map's regions are: us-east names us-east1 or aws-us-east-1.
+    const [flagMatch] = matchClusterRegions([{ name: o.primaryRegion, cities: [] }], names).matches;
+    primaryRegion = flagMatch?.cluster;
+    if (!primaryRegion) throw unknownPrimaryRegion(o.primaryRegion, names, "the cluster");
+    if (flagMatch!.candidates.length > 1) {
+      guesses.push(`--primary-region ${o.primaryRegion} could be ${flagMatch!.candidates.join(" or ")}`);
+    }
   } else if (!primaryRegion) {
     primaryRegion = match.regions[0]?.name;
     guesses.push(

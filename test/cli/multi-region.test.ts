@@ -3,6 +3,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { REFERENCE_REGIONS } from "../../src/cities/region.config.ts";
 import { runConfigureMultiRegion, type MultiRegionOptions } from "../../src/cli/multi-region.command.ts";
+import { UsageError } from "../../src/cli/errors.ts";
 import { runCli } from "../../src/cli/program.ts";
 import { databaseConfigFor } from "../../src/config.ts";
 import { openDatabase, type Database } from "../../src/db/database.ts";
@@ -152,6 +153,20 @@ describe("movr configure-multi-region", () => {
     expect(bad.stderr.lines).toEqual([
       'movr: --region-city: "gotham" is not a MovR city; the cities are new york, boston, washington dc, san francisco, seattle, los angeles, amsterdam, paris, rome.',
     ]);
+    // The primary region must be one of the map's: the statements would make an unknown one primary.
+    for (const [args, regions] of [
+      [[], "us-east, us-west, europe-west"],
+      [["--region-city", "us-east1=new york", "--region-city", "us-west1=seattle"], "us-east1, us-west1"],
+    ] as const) {
+      const unknown = testIo();
+      expect(
+        await runCli(["configure-multi-region", "--preview", "--primary-region", "mars", ...args], unknown),
+      ).toBe(2);
+      expect(unknown.stderr.lines).toEqual([
+        `movr: --primary-region "mars" is not a region of the region map (MOVR_REGIONS, or --region-city); the regions are ${regions}.`,
+      ]);
+      expect(unknown.stdout.text).toBe("");
+    }
     const malformed = testIo();
     expect(await runCli(["configure-multi-region", "--preview", "--region-city", "seattle"], malformed)).toBe(
       2,
@@ -277,8 +292,21 @@ describe("configure-multi-region on a cluster (matched against SHOW REGIONS FROM
     expect((ambiguous.result as Error).message).toMatch(/us-east could be us-east1 or us-east4/);
     expect(ambiguous.executed).toEqual([]);
     const wrong = await run(["us-east1", "us-west1", "europe-west1"], { primaryRegion: "mars-north1" });
-    expect((wrong.result as Error).message).toMatch(/--primary-region mars-north1 is not a cluster region/);
+    expect(wrong.result).toBeInstanceOf(UsageError);
+    expect((wrong.result as Error).message).toBe(
+      '--primary-region "mars-north1" is not a region of the cluster; the regions are us-east1, us-west1, europe-west1.',
+    );
+    expect(wrong.executed).toEqual([]);
     const chosen = await run(["us-east1", "us-west1", "europe-west1"], { primaryRegion: "europe-west" });
     expect(chosen.executed[0]).toBe('ALTER DATABASE movr PRIMARY REGION "europe-west1"');
+    // A --primary-region that fits several cluster regions is a guess like the map's.
+    const unsure = await run(["us-east1", "us-east4", "us-west1", "europe-west1"], {
+      primaryRegion: "us-east",
+      regionCity: ["us-east1=new york", "us-west1=seattle", "europe-west1=paris"],
+    });
+    expect((unsure.result as Error).message).toMatch(
+      /^Refusing to guess: --primary-region us-east could be us-east1 or us-east4\. Nothing was changed\./,
+    );
+    expect(unsure.executed).toEqual([]);
   });
 });
