@@ -163,6 +163,35 @@ describe.each(TARGETS)("sessions and CSRF on $name", (target) => {
     }
   });
 
+  it("a stale token still sent does not stop logging in or registering again (apps keep the header)", async () => {
+    const s = await newSession();
+    const stale = { authorization: `Bearer ${s.token}` };
+    const out = await app.inject({ method: "POST", url: `${API}/auth/logout`, headers: stale });
+    expect(out.statusCode).toBe(204);
+    const again = await app.inject({
+      method: "POST",
+      url: `${API}/auth/login`,
+      headers: stale,
+      payload: { username: s.username, password: "long enough" },
+    });
+    expect(again.statusCode, again.body).toBe(200);
+    const fresh = { authorization: `Bearer ${(again.json() as { token: string }).token}` };
+    expect((await app.inject({ method: "GET", url: `${API}/me`, headers: fresh })).statusCode).toBe(200);
+    const registered = await app.inject({
+      method: "POST",
+      url: `${API}/auth/register`,
+      headers: { authorization: "Bearer nonsense" },
+      payload: {
+        city: "boston",
+        name: "Stale Token",
+        username: `st${s.username}`.slice(0, 40),
+        email: "stale@example.com",
+        password: "long enough",
+      },
+    });
+    expect(registered.statusCode, registered.body).toBe(201);
+  });
+
   it("never returns a password hash", async () => {
     const s = await newSession();
     const me = await app.inject({
