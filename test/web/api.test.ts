@@ -856,6 +856,29 @@ describe.each(TARGETS)("JSON API on $name", (target) => {
       }
     });
 
+    it("documents the status every operation answers a stale bearer token with", async () => {
+      const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json() as {
+        paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+      };
+      let checked = 0;
+      for (const [path, ops] of Object.entries(doc.paths)) {
+        for (const [method, op] of Object.entries(ops)) {
+          const url = path.replace("{city}", "boston").replace("{id}", randomUUID());
+          const res = await app.inject({
+            method: method.toUpperCase() as "GET",
+            url,
+            headers: { authorization: "Bearer no-such-session" },
+            ...(method === "post" ? { payload: {} } : {}),
+          });
+          expect(Object.keys(op.responses ?? {}), `${method} ${path}: ${res.statusCode}`).toContain(
+            String(res.statusCode),
+          );
+          checked++;
+        }
+      }
+      expect(checked).toBeGreaterThanOrEqual(19);
+    });
+
     it("documents a required currency beside every money amount", async () => {
       const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json() as unknown;
       let moneySchemas = 0;

@@ -25,7 +25,7 @@ export async function promoCodeRoutes(app: FastifyInstance, { ctx }: RouteOption
             promoCodes: { type: "array", items: promoCodeSchema },
             next: { type: ["string", "null"] },
           }),
-          ...errors(),
+          ...errors(401),
         },
       },
     },

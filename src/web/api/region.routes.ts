@@ -31,7 +31,7 @@ export async function regionRoutes(app: FastifyInstance, { config }: RouteOption
               }),
             },
           }),
-          ...errors(),
+          ...errors(401),
         },
       },
     },

@@ -121,7 +121,7 @@ const errorSchema = object({
 
 const ERROR_WHEN: Record<number, string> = {
   400: "invalid_request: malformed JSON, wrong types, missing or unknown fields, bad UUID, unknown city",
-  401: "unauthenticated: no or invalid session/token",
+  401: "unauthenticated: no or invalid session/token (on a public read too: a token sent must be valid)",
   403: "forbidden: not the owner/rider of that resource, or CSRF failure",
   404: "not_found",
   409: "a conflict; `error.code` says which",

@@ -50,7 +50,7 @@ export async function vehicleRoutes(app: FastifyInstance, { ctx }: RouteOptions)
         ),
         response: {
           200: object({ vehicles, next: { type: ["string", "null"] } }),
-          ...errors(),
+          ...errors(401),
         },
       },
     },
@@ -69,7 +69,7 @@ export async function vehicleRoutes(app: FastifyInstance, { ctx }: RouteOptions)
         tags,
         summary: "One vehicle",
         params: vehicleParams,
-        response: { 200: object({ vehicle: vehicleSchema }), ...errors(404) },
+        response: { 200: object({ vehicle: vehicleSchema }), ...errors(401, 404) },
       },
     },
     async (request) => ({
