@@ -1,7 +1,7 @@
 // One mapping from errors to HTTP: domain codes to statuses, framework errors to the contract's
 // shape, and anything unexpected to a 500 that says nothing about its cause.
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { unavailabilityOf } from "../db/sql-errors.ts";
+import { unavailabilityOf, type UnavailabilityKind } from "../db/sql-errors.ts";
 import {
   DatabaseUnavailableError,
   databaseUnavailable,
@@ -39,9 +39,21 @@ export interface HttpError {
   internal: boolean;
 }
 
+/**
+ * The outage a driver error that reached the web layer stands for, or undefined. Never for the
+ * request's own failures, which the framework marks 4xx: a client hanging up halfway through
+ * its body is ECONNRESET too, and no reason to log an error or count the database as down.
+ */
+export function outageOf(err: unknown): UnavailabilityKind | undefined {
+  if (err instanceof DomainError) return undefined;
+  const status = (err as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === "number" && status >= 400 && status < 500) return undefined;
+  return unavailabilityOf(err);
+}
+
 export function toHttpError(err: unknown): HttpError {
   // A driver error that reached here without passing runTransaction is still an outage, not a bug.
-  const outage = err instanceof DomainError ? undefined : unavailabilityOf(err);
+  const outage = outageOf(err);
   if (outage) return toHttpError(databaseUnavailable(outage, err));
   if (err instanceof DomainError) {
     const status = STATUS_OF[err.code];

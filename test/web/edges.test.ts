@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { DomainError } from "../../src/shared/errors.ts";
 import { parseForm } from "../../src/web/body-parsers.ts";
 import { safeNext } from "../../src/web/pages/page.form.ts";
-import { toHttpError } from "../../src/web/errors.ts";
+import { outageOf, toHttpError } from "../../src/web/errors.ts";
 
 describe("safeNext", () => {
   it("keeps paths on this site and refuses hosts and unprintable characters", () => {
@@ -17,6 +17,15 @@ describe("safeNext", () => {
 });
 
 describe("toHttpError", () => {
+  it("reads a body the client stopped sending (Fastify: ECONNRESET, statusCode 400) as the request's fault, not an outage", () => {
+    const aborted = Object.assign(new Error("aborted"), { code: "ECONNRESET", statusCode: 400 });
+    expect(outageOf(aborted)).toBeUndefined();
+    expect(toHttpError(aborted)).toMatchObject({ status: 400, code: "invalid_request", internal: false });
+    // The driver's ECONNRESET is still an outage.
+    const driver = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+    expect(toHttpError(driver)).toMatchObject({ status: 503, code: "unavailable" });
+  });
+
   it("reports a wrong media type as the contract's 400 invalid_request", () => {
     const e = toHttpError(Object.assign(new Error("Unsupported Media Type: text/csv"), { statusCode: 415 }));
     expect(e).toMatchObject({ status: 400, code: "invalid_request", internal: false });

@@ -5,10 +5,9 @@ import type { Eta } from "eta";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { checkCsrfToken } from "../../auth/auth.service.ts";
 import type { AppConfig } from "../../config.ts";
-import { unavailabilityOf } from "../../db/sql-errors.ts";
 import { databaseUnavailable, DomainError } from "../../shared/errors.ts";
 import { CSRF_FIELD, CSRF_HEADER } from "../auth.plugin.ts";
-import { logFailure, retryAfterOf, STATUS_OF } from "../errors.ts";
+import { logFailure, outageOf, retryAfterOf, STATUS_OF } from "../errors.ts";
 import { redirectWith } from "./page.flash.ts";
 import { withQuery } from "./page.form.ts";
 import { renderPage } from "./page.view.ts";
@@ -45,7 +44,7 @@ interface ErrorPage {
 }
 
 function describe(err: unknown): ErrorPage & { internal: boolean; retryAfter?: number } {
-  const outage = err instanceof DomainError ? undefined : unavailabilityOf(err);
+  const outage = outageOf(err);
   if (outage) return describe(databaseUnavailable(outage, err));
   if (err instanceof DomainError) {
     const status = STATUS_OF[err.code] ?? 400;
