@@ -40,3 +40,27 @@ export async function openCommandDatabase(config: DatabaseConfig, stderr: Writab
     return openDatabase(viaOwner);
   }
 }
+
+/**
+ * How many connections `database` gives a command at once: the pool's size on a server (sized to
+ * --concurrency), one on the embedded database (one session) and through its owner's SQL port
+ * (one connection: the session is shared).
+ */
+export function connectionsOf(database: Database): number {
+  return database.pool?.options.max ?? 1;
+}
+
+/**
+ * The sentence saying that --concurrency `asked` cannot all run at once on `database` (`doing`:
+ * what happens instead, e.g. "the 8 workers take turns on it"), so the concurrency a user reads
+ * in the summary is not silently another; undefined when the connections suffice.
+ */
+export function sharedConnectionsLine(
+  database: Database,
+  asked: number,
+  doing: (connections: number) => string,
+): string | undefined {
+  const connections = connectionsOf(database);
+  if (asked <= connections) return undefined;
+  return `--concurrency ${asked}: ${database.description} gives this command ${connections === 1 ? "one connection" : `${connections} connections`}, so ${doing(connections)}.`;
+}

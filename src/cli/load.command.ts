@@ -26,6 +26,7 @@ import { applyStatements } from "./multi-region.command.ts";
 import { sqlState } from "../db/sql-errors.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { fmtInt, fmtSeconds, writeLine, type OutStream } from "./io.ts";
+import { connectionsOf, sharedConnectionsLine } from "./command-database.ts";
 import { createProgress } from "./progress.ts";
 
 /** What to generate (same seed and `now`, same rows), and how to load it. */
@@ -34,7 +35,10 @@ export interface LoadCommandOptions extends GenerateOptions {
   drop: boolean;
   skipInit: boolean;
   batchSize?: number;
-  /** Batches in flight at once. */
+  /**
+   * Batches in flight at once, at most the connections there are (a line says so when fewer);
+   * default DEFAULT_LOAD_CONCURRENCY, or the connections when fewer (the embedded database: 1).
+   */
   concurrency?: number;
   /**
    * The configured region map (default: the reference map): how --drop makes a multi-region
@@ -69,6 +73,9 @@ export interface LoadSummary {
   /** Tables ANALYZEd after the load (those that got rows). */
   analyzed: LoadTable[];
 }
+
+/** Batches in flight when --concurrency is not given, on a database with that many connections. */
+export const DEFAULT_LOAD_CONCURRENCY = 4;
 
 /** Every row must have its parents: users in each city for vehicles, vehicles for rides, rides for histories. */
 export function checkSizes(
@@ -205,6 +212,12 @@ export async function runLoad(
       `Re-applied the localities of ${localities.database}: ${statements.length} statements.`,
     );
   }
+  const connections = connectionsOf(database);
+  const concurrency = Math.min(o.concurrency ?? DEFAULT_LOAD_CONCURRENCY, connections);
+  if (o.concurrency !== undefined) {
+    const line = sharedConnectionsLine(database, o.concurrency, () => "its batches go in one at a time");
+    if (line) writeLine(stdout, line);
+  }
   const progress = createProgress(stdout);
   const generated: Record<LoadTable, number> = {
     users: o.users,
@@ -229,7 +242,7 @@ export async function runLoad(
         seed: o.seed,
         now: o.now,
         batchSize: o.batchSize ?? DEFAULT_BATCH_SIZE,
-        concurrency: o.concurrency ?? 1,
+        concurrency,
       },
       (p) => {
         if (current !== undefined && current !== p.table) progress.finish(current, generated[current]);

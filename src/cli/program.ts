@@ -117,9 +117,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         concurrency?: number;
       }) => {
         const cities = resolveCities(io.config, o.city);
-        const concurrency = o.concurrency ?? 4;
-        const { runLoad } = await import("./load.command.ts");
-        await withDatabase(io, o.url, { max: concurrency }, (ctx) =>
+        const { runLoad, DEFAULT_LOAD_CONCURRENCY } = await import("./load.command.ts");
+        await withDatabase(io, o.url, { max: o.concurrency ?? DEFAULT_LOAD_CONCURRENCY }, (ctx) =>
           runLoad(
             ctx,
             {
@@ -136,7 +135,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
               regions: io.config.regions,
               skipInit: o.skipInit,
               batchSize: o.batchSize,
-              concurrency: ctx.database.kind === "embedded" ? 1 : concurrency,
+              ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
             },
             io.stdout,
           ),

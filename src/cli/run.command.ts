@@ -17,6 +17,7 @@ import {
   type WorkloadOptions,
   WRITE_MIX,
 } from "../workload/workload.ts";
+import { sharedConnectionsLine } from "./command-database.ts";
 import { describeFailure, CliError } from "./errors.ts";
 import { writeLine, type OutStream } from "./io.ts";
 import { checkWritable, movrVersion, withoutPassword, writeRunReport } from "./report.command.ts";
@@ -97,6 +98,13 @@ export async function runWorkload(ctx: MovrContext, o: RunCommandOptions, io: Ru
     io.stderr,
     `Running the movr workload on ${database.description}: ${o.concurrency} ${o.concurrency === 1 ? "worker" : "workers"}, ${o.readPercent}% reads, ${o.cities.length} ${o.cities.length === 1 ? "city" : "cities"}${o.maxRate > 0 ? `, at most ${o.maxRate} ops/s` : ""}${o.durationMs > 0 ? `, for ${o.durationMs / 1000}s` : ", until Ctrl-C"}.`,
   );
+  // The workers still run, taking turns on the connections there are: said, not hidden.
+  const turns = sharedConnectionsLine(
+    database,
+    o.concurrency,
+    (n) => `the ${o.concurrency} workers take turns on ${n === 1 ? "it" : "them"}, a transaction at a time`,
+  );
+  if (turns) writeLine(io.stderr, turns);
   const startedAt = performance.now();
   const reporter = new RunReporter(io.stdout, io.stderr, o.displayFormat, startedAt);
   let lastTick = startedAt;
