@@ -26,7 +26,12 @@ import { PrimaryBudgetStore } from "./login-budget.cluster.ts";
 import { isClusterWorker } from "./cluster.ts";
 import { metricsPlugin } from "./metrics.plugin.ts";
 import { pageRoutes } from "./pages/pages.routes.ts";
-import { clientErrorHandler, docsContentSecurityPolicy, securityHeaders } from "./security-headers.ts";
+import {
+  answerHeaders,
+  clientErrorHandler,
+  docsContentSecurityPolicy,
+  securityHeaders,
+} from "./security-headers.ts";
 import { drainingHooks } from "./shutdown.ts";
 
 export interface AppDeps {
@@ -38,6 +43,11 @@ export interface AppDeps {
   loggerInstance?: FastifyBaseLogger;
   /** The process's metrics, whose txObserver the database reports to; a fresh registry if absent. */
   metrics?: Metrics;
+}
+
+/** Every answer names its request, so a client can quote it and the log line can be found. */
+function requestIdHeader(request: FastifyRequest, reply: FastifyReply): void {
+  void reply.header("x-request-id", request.id);
 }
 
 /** A browser asking for a page (not the API): it gets HTML where the router or 404 answer. */
@@ -66,6 +76,7 @@ export async function buildApp({
   loggerInstance,
   metrics,
 }: AppDeps): Promise<FastifyInstance> {
+  const headers = answerHeaders(config);
   const app = Fastify({
     ...(loggerInstance ? { loggerInstance } : { logger: logger ?? jsonLoggerOptions(config.logLevel) }),
     // One line per request, when it completes, instead of Fastify's two.
@@ -79,22 +90,27 @@ export async function buildApp({
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false } },
     // While draining, our own hook answers in the contract's shape (see shutdown.ts).
     return503OnClosing: false,
-    // Router errors (bad percent-encoding, over-long path segments) bypass setErrorHandler.
-    // A browser on a page address gets a page, as for an unknown address (staticPage).
+    // Router errors (bad percent-encoding, over-long path segments) bypass setErrorHandler and
+    // every hook: the headers every answer carries are set here by hand. A browser on a page
+    // address gets a page, as for an unknown address (staticPage).
     frameworkErrors: (err, request, reply) => {
+      headers.set(reply);
+      headers.noStore(request, reply);
+      requestIdHeader(request, reply);
       if (!wantsPage(request)) return sendHttpError(err, request, reply);
       const e = toHttpError(err);
       return staticPage(reply, e.status, "That did not work", e.message);
     },
     // Requests Node cannot parse (431, malformed request line): the contract's shape too.
-    clientErrorHandler,
+    clientErrorHandler: clientErrorHandler(headers),
   });
 
   const appMetrics = metrics ?? createMetrics();
   appMetrics.watchDatabase(ctx.database);
   await app.register(metricsPlugin, { metrics: appMetrics, config: config.metrics });
+  // Headers first: a hook that answers early (draining's 503) sends them too.
+  securityHeaders(app, headers);
   drainingHooks(app);
-  await securityHeaders(app, config);
   await app.register(cookie);
   bodyParsers(app, config.bodyLimitBytes);
   // Under WEB_CONCURRENCY workers, the counts live in the primary: one budget per client, not one per worker.
@@ -131,7 +147,7 @@ export async function buildApp({
     });
   });
   app.addHook("onSend", (request, reply, _payload, done) => {
-    void reply.header("x-request-id", request.id);
+    requestIdHeader(request, reply);
     done();
   });
 

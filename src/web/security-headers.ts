@@ -4,7 +4,7 @@
 // `Cache-Control: no-store` on API answers and on anything answered to a logged-in caller.
 // Also the answer to requests Node rejects before Fastify sees them (header too large, malformed
 // request line): the contract's error shape instead of Fastify's default body.
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import helmet, { type HelmetOptions } from "helmet";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
@@ -84,22 +84,45 @@ export function securityHeaderValues(options: HelmetOptions): Record<string, str
   return headers;
 }
 
-/** Sets helmet's headers on every answer, and the no-store rule; call before any route. */
-export async function securityHeaders(
-  app: FastifyInstance,
-  config: Pick<AppConfig, "csp" | "cookieSecure">,
-): Promise<void> {
-  const headers = securityHeaderValues(helmetOptions(config));
-  app.addHook("onRequest", (_request, reply, done) => {
-    void reply.headers(headers);
-    done();
-  });
-  app.addHook("onSend", (request, reply, _payload, done) => {
-    if (!reply.hasHeader("cache-control")) {
+/**
+ * What every answer carries: helmet's headers (worked out once) and the no-store rule. The hooks
+ * of securityHeaders apply them; where no hook runs (the router's own refusals, app.ts
+ * frameworkErrors; Node's, clientErrorHandler) they are applied by hand.
+ */
+export interface AnswerHeaders {
+  /** helmet's headers, name to value. */
+  readonly values: Readonly<Record<string, string>>;
+  /** Sets helmet's headers on a reply. */
+  set(reply: FastifyReply): void;
+  /** `Cache-Control: no-store` on API answers and answers to a caller with credentials, unless set. */
+  noStore(request: FastifyRequest, reply: FastifyReply): void;
+}
+
+export function answerHeaders(config: Pick<AppConfig, "csp" | "cookieSecure">): AnswerHeaders {
+  const values = securityHeaderValues(helmetOptions(config));
+  return {
+    values,
+    set: (reply) => void reply.headers(values),
+    noStore: (request, reply) => {
+      if (reply.hasHeader("cache-control")) return;
       const api = request.url.startsWith("/api/v1/") || request.url === "/api/v1";
       const credentials = request.headers.authorization !== undefined || request.auth != null;
       if (api || credentials) void reply.header("cache-control", "no-store");
-    }
+    },
+  };
+}
+
+/**
+ * Sets helmet's headers on every answer, and the no-store rule. Register before any other
+ * onRequest hook: one that answers early (draining's 503) must find the headers already set.
+ */
+export function securityHeaders(app: FastifyInstance, headers: AnswerHeaders): void {
+  app.addHook("onRequest", (_request, reply, done) => {
+    headers.set(reply);
+    done();
+  });
+  app.addHook("onSend", (request, reply, _payload, done) => {
+    headers.noStore(request, reply);
     done();
   });
 }
@@ -111,9 +134,19 @@ const CLIENT_ERRORS: Record<string, [number, string, string]> = {
 
 /**
  * Fastify's clientErrorHandler: Node could not parse a request (malformed request line or
- * headers, headers over the limit, too slow). Answers in the contract's shape and closes.
+ * headers, headers over the limit, too slow). Answers in the contract's shape, with helmet's
+ * headers as every answer, and closes. No request id: there is no request to log one under.
  */
-export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+export function clientErrorHandler(
+  headers: AnswerHeaders,
+): (err: NodeJS.ErrnoException, socket: Socket) => void {
+  const lines = Object.entries(headers.values)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
+  return (err, socket) => answerClientError(err, socket, lines);
+}
+
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket, headerLines: string): void {
   if (err.code === "ECONNRESET" || !socket.writable) {
     socket.destroy();
     return;
@@ -128,7 +161,8 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
     `HTTP/1.1 ${status} ${reason}\r\n` +
       "Content-Type: application/json; charset=utf-8\r\n" +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      "X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n" +
+      headerLines +
+      "Cache-Control: no-store\r\nConnection: close\r\n\r\n" +
       body,
   );
 }

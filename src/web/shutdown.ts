@@ -12,8 +12,9 @@ const RETRY_AFTER_SECONDS = 5;
 
 /**
  * Hooks that make a draining app answer new requests with 503 `unavailable` (Retry-After,
- * `Connection: close`) and close every connection after its response. Register first, before any
- * other hook, so a late request costs no session lookup or body parsing.
+ * `Connection: close`) and close every connection after its response. Register right after the
+ * security headers (whose hook sets what every answer carries, this 503 too), before any other
+ * hook, so a late request costs no session lookup or body parsing.
  */
 export function drainingHooks(app: FastifyInstance): void {
   // Callback-style hooks (here and in the other hooks every request runs): no promise and no

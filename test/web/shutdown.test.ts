@@ -120,6 +120,10 @@ it("SIGTERM: idle keep-alive closed at once, in-flight requests answered, late o
     expect(lateAnswer).toMatch(/^HTTP\/1\.1 503 /);
     expect(lateAnswer).toMatch(/\r\nretry-after: \d+\r\n/i);
     expect(lateAnswer).toMatch(/\r\nconnection: close\r\n/i);
+    // Answered by draining's onRequest hook, still with the headers of every answer.
+    expect(lateAnswer).toMatch(/\r\ncontent-security-policy: default-src 'none'/i);
+    expect(lateAnswer).toMatch(/\r\nx-frame-options: DENY\r\n/i);
+    expect(lateAnswer).toMatch(/\r\nx-request-id: [\w-]+\r\n/i);
     const lateBody = JSON.parse(lateAnswer.split("\r\n\r\n")[1] ?? "{}") as {
       error?: { code?: string };
     };

@@ -1,0 +1,233 @@
+// Requests refused before any route runs: the router (bad percent-encoding, an over-long segment,
+// an unknown address or method), the body parsers (too large, malformed, an unknown or malformed
+// Content-Type, not UTF-8) and Node itself (a malformed request line). Every answer carries the
+// headers every other answer has (helmet's, the request id; no-store on the API), and a browser
+// gets an HTML page where an API client gets the contract's JSON error, never a stack trace.
+import net from "node:net";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.ts";
+import type { Database } from "../../src/db/database.ts";
+import { buildApp } from "../../src/web/app.ts";
+import { openMigrated, testContext, TARGETS } from "../support/databases.ts";
+
+let database: Database;
+let app: FastifyInstance;
+beforeAll(async () => {
+  database = await openMigrated(TARGETS[0]!);
+  app = await buildApp({
+    config: loadConfig({ SESSION_SECRET: "e".repeat(40), LOGIN_RATE_LIMIT_PER_MINUTE: "10000" }),
+    ctx: testContext(database),
+    logger: false,
+  });
+  await app.listen({ host: "127.0.0.1", port: 0 });
+});
+afterAll(async () => {
+  await app?.close();
+  await database?.close();
+});
+
+const HTML = { accept: "text/html,application/xhtml+xml,*/*;q=0.8" };
+const JSON_BODY = { "content-type": "application/json" };
+const FORM = { "content-type": "application/x-www-form-urlencoded" };
+const TOO_LARGE = "x".repeat(70_000); // BODY_LIMIT_BYTES is 65536 by default
+
+interface Refusal {
+  what: string;
+  method: "GET" | "POST" | "DELETE" | "PROPFIND";
+  url: string;
+  headers?: Record<string, string>;
+  payload?: string | Buffer;
+  status: number;
+  /** A JSON error's code, or "page" for an HTML page. */
+  answer: string;
+}
+
+const REFUSALS: Refusal[] = [
+  {
+    what: "bad percent-encoding, page",
+    method: "GET",
+    url: "/rides/%E0%A4%A",
+    headers: HTML,
+    status: 400,
+    answer: "page",
+  },
+  {
+    what: "bad percent-encoding, API",
+    method: "GET",
+    url: "/api/v1/cities/%E0%A4%A/vehicles",
+    headers: HTML,
+    status: 400,
+    answer: "invalid_request",
+  },
+  {
+    what: "over-long path segment, page",
+    method: "GET",
+    url: `/rides/${"a".repeat(200)}`,
+    headers: HTML,
+    status: 400,
+    answer: "page",
+  },
+  {
+    what: "over-long path segment, API",
+    method: "GET",
+    url: `/api/v1/cities/${"c".repeat(200)}/vehicles`,
+    status: 400,
+    answer: "invalid_request",
+  },
+  {
+    what: "unknown address, page",
+    method: "GET",
+    url: "/no-such-page",
+    headers: HTML,
+    status: 404,
+    answer: "page",
+  },
+  {
+    what: "unknown address, API",
+    method: "GET",
+    url: "/api/v1/no-such-thing",
+    status: 404,
+    answer: "not_found",
+  },
+  // No 405 anywhere: Fastify answers an unrouted method with the 404 handler, as the contract's 404.
+  {
+    what: "method the address lacks, page",
+    method: "DELETE",
+    url: "/vehicles",
+    headers: HTML,
+    status: 404,
+    answer: "page",
+  },
+  {
+    what: "method the address lacks, API",
+    method: "PROPFIND",
+    url: "/api/v1/regions",
+    status: 404,
+    answer: "not_found",
+  },
+  {
+    what: "body too large, API",
+    method: "POST",
+    url: "/api/v1/auth/login",
+    headers: JSON_BODY,
+    payload: TOO_LARGE,
+    status: 413,
+    answer: "payload_too_large",
+  },
+  {
+    what: "body too large, page",
+    method: "POST",
+    url: "/login",
+    headers: { ...HTML, ...FORM },
+    payload: `a=${TOO_LARGE}`,
+    status: 413,
+    answer: "page",
+  },
+  {
+    what: "malformed JSON",
+    method: "POST",
+    url: "/api/v1/auth/login",
+    headers: JSON_BODY,
+    payload: "{bad",
+    status: 400,
+    answer: "invalid_request",
+  },
+  {
+    what: "unknown Content-Type, API",
+    method: "POST",
+    url: "/api/v1/auth/login",
+    headers: { "content-type": "text/weird" },
+    payload: "abc",
+    status: 400,
+    answer: "invalid_request",
+  },
+  {
+    what: "malformed Content-Type, API",
+    method: "POST",
+    url: "/api/v1/auth/login",
+    headers: { "content-type": ";;;" },
+    payload: "{}",
+    status: 400,
+    answer: "invalid_request",
+  },
+  {
+    what: "unknown Content-Type, page",
+    method: "POST",
+    url: "/login",
+    headers: { ...HTML, "content-type": "text/weird" },
+    payload: "abc",
+    status: 415,
+    answer: "page",
+  },
+  {
+    what: "body not UTF-8, API",
+    method: "POST",
+    url: "/api/v1/auth/login",
+    headers: JSON_BODY,
+    payload: Buffer.from('{"username":"caf\xe9"}', "latin1"),
+    status: 400,
+    answer: "invalid_request",
+  },
+];
+
+/** helmet's headers as every answer has them (security-headers.ts). */
+function expectSecurityHeaders(headers: Record<string, unknown>, what: string): void {
+  expect(String(headers["content-security-policy"]), what).toContain("default-src 'none'");
+  expect(String(headers["content-security-policy"]), what).toContain("frame-ancestors 'none'");
+  expect(headers["x-frame-options"], what).toBe("DENY");
+  expect(headers["x-content-type-options"], what).toBe("nosniff");
+  expect(headers["referrer-policy"], what).toBe("same-origin");
+}
+
+describe("requests refused before any route runs", () => {
+  it.each(REFUSALS.map((r, i) => ({ ...r, id: `early-${i}` })))(
+    "$what: $status with the headers of every answer",
+    async ({ what, method, url, headers, payload, status, answer, id }) => {
+      const res = await app.inject({
+        method,
+        url,
+        headers: { ...headers, "x-request-id": id },
+        ...(payload === undefined ? {} : { payload }),
+      });
+      expect(res.statusCode, `${what}: ${res.body.slice(0, 300)}`).toBe(status);
+      expectSecurityHeaders(res.headers, what);
+      expect(res.headers["x-request-id"], what).toBe(id);
+      expect(res.body, what).not.toMatch(/\n\s+at |stack|FST_/);
+      if (answer === "page") {
+        expect(res.headers["content-type"], what).toMatch(/^text\/html/);
+        expect(res.body, what).toMatch(/^<!doctype html>/i);
+      } else {
+        expect(res.headers["content-type"], what).toMatch(/^application\/json/);
+        expect(res.headers["cache-control"], what).toBe("no-store");
+        const body = res.json() as { error: { code: string; message: string } };
+        expect(body.error.code, what).toBe(answer);
+        expect(body.error.message, what).toMatch(/\S/);
+      }
+    },
+  );
+
+  it("a request Node cannot parse (a malformed request line) is answered with helmet's headers too", async () => {
+    const port = (app.server.address() as net.AddressInfo).port;
+    const answer = await new Promise<string>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1", () => socket.write("NOT HTTP AT ALL\r\n\r\n"));
+      let got = "";
+      socket.on("data", (d: Buffer) => (got += d.toString()));
+      socket.on("close", () => resolve(got));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    const [head = "", body = ""] = answer.split("\r\n\r\n");
+    const headers = Object.fromEntries(
+      head
+        .split("\r\n")
+        .slice(1)
+        .map((line) => [
+          line.slice(0, line.indexOf(":")).toLowerCase(),
+          line.slice(line.indexOf(":") + 1).trim(),
+        ]),
+    );
+    expectSecurityHeaders(headers, "malformed request line");
+    expect(headers["cache-control"]).toBe("no-store");
+    expect(JSON.parse(body)).toMatchObject({ error: { code: "invalid_request" } });
+  });
+});
