@@ -52,9 +52,11 @@ async function preflight(ctx: MovrContext, o: RunCommandOptions): Promise<void> 
     await listVehicles(ctx, { city: o.cities[0]!, limit: 1 });
   } catch (err) {
     if (sqlState(err) === "42P01") {
-      throw new CliError(
-        `The movr tables are missing in ${ctx.database.description}; run "movr load" first.`,
-      );
+      // "Load first" cannot help a memory:// database: each command gets a new, empty one.
+      const advice = o.databaseUrl?.startsWith("memory:")
+        ? 'a memory:// database lives only as long as its command, so "movr load --url memory://" cannot fill it; load and run on the embedded database (no --url) or a server, or use "movr demo"'
+        : 'run "movr load" first';
+      throw new CliError(`The movr tables are missing in ${ctx.database.description}; ${advice}.`);
     }
     throw err;
   }
