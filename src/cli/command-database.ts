@@ -4,6 +4,8 @@ import type { Writable } from "node:stream";
 import type { DatabaseConfig } from "../config.ts";
 import { openDatabase, type Database } from "../db/database.ts";
 import { EmbeddedLockHeldError } from "../db/embedded-lock.ts";
+import { findConnectionLimit } from "../db/connection-limit.repository.ts";
+import { CliError } from "./errors.ts";
 import { writeLine } from "./io.ts";
 
 /**
@@ -63,4 +65,20 @@ export function sharedConnectionsLine(
   const connections = connectionsOf(database);
   if (asked <= connections) return undefined;
   return `--concurrency ${asked}: ${database.description} gives this command ${connections === 1 ? "one connection" : `${connections} connections`}, so ${doing(connections)}.`;
+}
+
+/**
+ * Refuses, before anything runs, a --concurrency the PostgreSQL server would not let this user
+ * open at once (the pool is sized to it): the connections past the limit would fail with 53300
+ * and be counted as outages. CockroachDB and the embedded database have no such limit here.
+ *
+ * @throws CliError naming the limit and what to do.
+ */
+export async function checkConnectionLimit(database: Database, asked: number): Promise<void> {
+  if (asked <= 1 || database.dialect !== "postgres" || connectionsOf(database) < asked) return;
+  const limit = await findConnectionLimit(database);
+  if (asked <= limit.connections) return;
+  throw new CliError(
+    `--concurrency ${asked} needs ${asked} connections at once; ${database.description} lets this user open at most ${limit.connections} (${limit.why}). Lower --concurrency, or raise the server's limit.`,
+  );
 }

@@ -26,7 +26,7 @@ import { applyStatements } from "./multi-region.command.ts";
 import { sqlState } from "../db/sql-errors.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { fmtInt, fmtSeconds, writeLine, type OutStream } from "./io.ts";
-import { connectionsOf, sharedConnectionsLine } from "./command-database.ts";
+import { checkConnectionLimit, connectionsOf, sharedConnectionsLine } from "./command-database.ts";
 import { createProgress } from "./progress.ts";
 
 /** What to generate (same seed and `now`, same rows), and how to load it. */
@@ -166,6 +166,8 @@ export async function runLoad(
   checkSizes(o);
   if (o.drop && o.skipInit) throw new UsageError("--drop and --skip-init cannot be used together.");
   const database: Database = ctx.database;
+  // Before --drop or the schema: a load that cannot run at its concurrency changes nothing.
+  if (o.concurrency !== undefined) await checkConnectionLimit(database, o.concurrency);
   const started = performance.now();
   let localities: MultiRegionPlan | undefined;
   if (o.drop) {

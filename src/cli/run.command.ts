@@ -17,7 +17,7 @@ import {
   type WorkloadOptions,
   WRITE_MIX,
 } from "../workload/workload.ts";
-import { sharedConnectionsLine } from "./command-database.ts";
+import { checkConnectionLimit, sharedConnectionsLine } from "./command-database.ts";
 import { describeFailure, CliError } from "./errors.ts";
 import { writeLine, type OutStream } from "./io.ts";
 import { checkWritable, movrVersion, withoutPassword, writeRunReport } from "./report.command.ts";
@@ -48,6 +48,7 @@ async function preflight(ctx: MovrContext, o: RunCommandOptions): Promise<void> 
       `--follower-reads needs CockroachDB (AS OF SYSTEM TIME follower_read_timestamp()); ${ctx.database.description} has no follower reads.`,
     );
   }
+  await checkConnectionLimit(ctx.database, o.concurrency);
   try {
     await listVehicles(ctx, { city: o.cities[0]!, limit: 1 });
   } catch (err) {

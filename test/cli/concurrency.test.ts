@@ -6,10 +6,22 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/program.ts";
+import { databaseConfigFor } from "../../src/config.ts";
+import { openDatabase } from "../../src/db/database.ts";
 import { dropServerDatabases, createServerDatabase, SERVER_URL } from "../support/databases.ts";
 import { testIo, type TestIo } from "./support.ts";
 
 afterAll(dropServerDatabases);
+
+/** One row of a query on the server database at `url`. */
+async function runPsqlLike(url: string, sql: string): Promise<Record<string, unknown>> {
+  const database = await openDatabase(databaseConfigFor(url, {}));
+  try {
+    return (await database.query(sql)).rows[0] ?? {};
+  } finally {
+    await database.close();
+  }
+}
 
 const SMALL = ["--num-users", "9", "--num-vehicles", "9", "--num-rides", "9", "--num-histories", "9"];
 
@@ -56,5 +68,18 @@ describe.runIf(SERVER_URL)("on a server", () => {
     expect(await runCli(["run", "--concurrency", "5", "--duration", "1s", "--city", "rome"], run)).toBe(0);
     expect(run.stderr.lines[0]).toMatch(/^Running the movr workload on PostgreSQL at .*: 5 workers,/);
     expect(run.stderr.text).not.toContain("--concurrency");
+  });
+
+  it("a --concurrency past the server's connection limit is refused before anything runs", async () => {
+    const url = await createServerDatabase();
+    const max = Number((await runPsqlLike(url, "SELECT current_setting('max_connections') AS n")).n);
+    const asked = String(max + 1);
+    const line = `movr: --concurrency ${asked} needs ${asked} connections at once; PostgreSQL at ${new URL(url).host} lets this user open at most ${max} (max_connections ${max}). Lower --concurrency, or raise the server's limit.`;
+    const load = testIo(url);
+    expect(await runCli(["load", "--concurrency", "64", ...SMALL], load), load.stderr.text).toBe(0);
+    const run = testIo(url);
+    expect(await runCli(["run", "--concurrency", asked, "--duration", "1s", "--city", "rome"], run)).toBe(1);
+    expect(run.stderr.lines).toEqual([line]);
+    expect(run.stdout.text).toBe("");
   });
 });

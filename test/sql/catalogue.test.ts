@@ -237,6 +237,8 @@ function calls(m: Record<string, Repo>): Record<string, Call> {
     "workload/load.repository dropTables": (d) =>
       f("workload/load.repository", "dropTables")(d, ["no_such_table"]),
     "workload/load.repository isEmpty": (d) => f("workload/load.repository", "isEmpty")(d, users),
+    "db/connection-limit.repository findConnectionLimit": (d) =>
+      f("db/connection-limit.repository", "findConnectionLimit")(d),
     "workload/load.repository analyzeTables": (d) =>
       f("workload/load.repository", "analyzeTables")(d, [users]),
     // COPY needs a server pool: a stand-in client records the statement and stops there.
