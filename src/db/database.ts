@@ -9,6 +9,7 @@ import pg from "pg";
 import type { DatabaseConfig } from "../config.ts";
 import { poolSettingsFor } from "./pool-settings.ts";
 import { DatabaseUnavailableError } from "../shared/errors.ts";
+import { isText } from "../shared/text.ts";
 import { AMBIGUOUS_COMMIT, describeError, unavailabilityOf } from "./sql-errors.ts";
 import { READ_HERE, readUrlParameters } from "./url-parameters.ts";
 import type { SqlServer, SqlServerOptions } from "./embedded-sql-server.ts";
@@ -133,6 +134,15 @@ interface ParsedServerUrl {
   sslnegotiation?: "postgres" | "direct";
 }
 
+/** A percent-encoded URL part that decodes to UTF-8 text under the text rule (src/shared/text.ts). */
+function isUrlText(encoded: string): boolean {
+  try {
+    return isText(decodeURIComponent(encoded));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Splits TLS parameters out of the URL and loads their files, naming any that is missing; checks
  * every query parameter read (url-parameters.ts). Throws DatabaseUnavailableError with one
@@ -147,6 +157,19 @@ export function parseServerUrl(raw: string): ParsedServerUrl {
     throw new DatabaseUnavailableError(`The database URL "${redact(raw)}" is not a valid URL`);
   }
   if (forcedCockroach && !u.port) u.port = "26257";
+  // The start-up packet carries these NUL-terminated: a NUL, a control character or a bad %XX
+  // reached the server as "invalid startup packet layout", or was sent as typed.
+  for (const [part, value] of [
+    ["user name", u.username],
+    ["password", u.password],
+    ["database name", u.pathname.slice(1)],
+  ] as const) {
+    if (!isUrlText(value)) {
+      throw new DatabaseUnavailableError(
+        `The database URL "${redact(raw)}" has a ${part} that is not validly percent-encoded text without control characters`,
+      );
+    }
+  }
   const params = u.searchParams;
   // Every parameter MovR or node-postgres reads is checked in one place (url-parameters.ts): the
   // driver took "10s" for 10 ms, ignored connect_timeout, and a ?port= that is no TCP port made it

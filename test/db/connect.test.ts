@@ -79,6 +79,31 @@ describe("parseServerUrl", () => {
     }
   });
 
+  it("refuses a user, password or database name that is no text the server takes (NUL, bad %XX), naming the part", () => {
+    for (const [url, part] of [
+      ["postgresql://post%00gres@h/movr", "user name"],
+      ["postgresql://me:pa%00ss@h/movr", "password"],
+      ["postgresql://me:pa%ZZss@h/movr", "password"],
+      ["postgresql://me@h/mo%00vr", "database name"],
+      ["postgresql://me@h/mo%E9vr", "database name"],
+      ["postgresql://me@h/mo%1Bvr", "database name"],
+    ] as const) {
+      expect(() => parseServerUrl(url), url).toThrow(
+        new RegExp(
+          `^The database URL ".*" has a ${part} that is not validly percent-encoded text without control characters$`,
+        ),
+      );
+    }
+    // What PostgreSQL allows in names stays allowed: spaces, Unicode, percent-encoded delimiters.
+    for (const url of [
+      "postgresql://m%C3%A9%20x:p%40ss%2Fw@h/caf%C3%A9%20db",
+      "postgresql://h",
+      "postgresql://me@h/",
+    ]) {
+      expect(() => parseServerUrl(url), url).not.toThrow();
+    }
+  });
+
   it("never prints a password", () => {
     expect(redact("postgresql://me:hunter2@h/db")).toBe("postgresql://me:***@h/db");
   });
