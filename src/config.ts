@@ -114,6 +114,8 @@ export interface MetricsConfig {
   /** When set, /metrics is served on this port only (on `host`), not on the public one. 0 picks one. */
   port: number | undefined;
   host: string;
+  /** The variable `host` came from, for messages: METRICS_HOST, or HOST when that is unset. */
+  hostVariable: "HOST" | "METRICS_HOST";
 }
 
 export class ConfigError extends Error {
@@ -121,14 +123,32 @@ export class ConfigError extends Error {
 }
 
 // Whole numbers in decimal digits only: z.coerce reads as Number() does, which also takes "0x10",
-// "0b11", "1e3" and "8080.0" (the CLI's flags and the API's query numbers refuse them too).
-const intFrom = (min: number, max: number) =>
+// "0b11", "1e3" and "8080.0" (the CLI's flags and the API's query numbers refuse them too). One
+// message naming the range, whatever is wrong: zod's own ("Too big: expected int to be
+// <=9007199254740991", twice) told an operator neither the limits nor what to write.
+const wholeNumberIn = (min: number, max: number, text: string): number | undefined => {
+  const n = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
+  return Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
+};
+const intFrom = (min: number, max: number, orElse = "") =>
   z
     .string()
     .trim()
-    .regex(/^-?\d+$/, "must be a whole number in decimal digits")
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+    .transform((text, ctx) => {
+      const n = wholeNumberIn(min, max, text);
+      if (n !== undefined) return n;
+      ctx.addIssue({ code: "custom", message: `must be ${orElse}a whole number from ${min} to ${max}` });
+      return z.NEVER;
+    });
+// A port, or "off" (MOVR_EMBEDDED_SQL_PORT): one message for both, not zod's "Invalid input".
+const portOrOff = z
+  .string()
+  .trim()
+  .pipe(
+    z.union([z.literal("off"), intFrom(0, 65535)], {
+      error: 'must be "off" or a whole number from 0 to 65535',
+    }),
+  );
 const bool = z
   .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
   .transform((v) => ["1", "true", "yes", "on"].includes(v));
@@ -136,7 +156,7 @@ const bool = z
 const EnvSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   MOVR_DATA_DIR: z.string().min(1).optional(),
-  MOVR_EMBEDDED_SQL_PORT: z.union([z.literal("off"), intFrom(0, 65535)]).optional(),
+  MOVR_EMBEDDED_SQL_PORT: portOrOff.optional(),
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: intFrom(0, 65535).default(3000),
   REGION: z.string().min(1).optional(),
@@ -216,7 +236,17 @@ export type Env = Record<string, string | undefined>;
 
 /** Parses and validates the environment once; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Env = process.env): AppConfig {
-  // Empty strings are "unset", as shells and .env files commonly produce them.
+  // Empty strings are "unset", as shells and .env files commonly produce them. Spaces alone are
+  // a mistake, not a value: HOST=" " failed later as "getaddrinfo ENOTFOUND", MOVR_DATA_DIR=" "
+  // made a directory named by spaces.
+  const blank = ENV_NAMES.filter((name) => {
+    const value = env[name];
+    return value !== undefined && value !== "" && value.trim() === "";
+  });
+  if (blank.length > 0) {
+    const problems = blank.map((name) => `${name}: is only spaces (leave it empty or unset for the default)`);
+    throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+  }
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) {
@@ -278,7 +308,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     cookieSecure: e.COOKIE_SECURE,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
-    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST ?? e.HOST },
+    metrics: {
+      token: e.METRICS_TOKEN,
+      port: e.METRICS_PORT,
+      host: e.METRICS_HOST ?? e.HOST,
+      hostVariable: e.METRICS_HOST === undefined ? "HOST" : "METRICS_HOST",
+    },
     demoData: e.MOVR_DEMO_DATA ?? embedded,
     webConcurrency: embedded ? 1 : (e.WEB_CONCURRENCY ?? availableParallelism()),
     webConcurrencyIgnored: embedded && (e.WEB_CONCURRENCY ?? 1) > 1,

@@ -7,6 +7,7 @@ import { migrate } from "./db/migrate.ts";
 import { createLogger } from "./logging/logger.ts";
 import { serveClusterMetrics } from "./metrics/metrics.cluster.ts";
 import { isClusterWorker, reportWorkerReady, runPrimary } from "./web/cluster.ts";
+import { asListenFailure } from "./web/listen-failure.ts";
 
 /**
  * What only a serving process needs (Fastify, the routes, the pages, the services), imported
@@ -101,7 +102,10 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
-  const address = await app.listen({ host: config.host, port: config.port });
+  const address = await app.listen({ host: config.host, port: config.port }).catch((err: unknown) => {
+    const target = { what: "The HTTP server", host: config.host, port: config.port };
+    throw asListenFailure(err, { ...target, hostVariable: "HOST", portVariable: "PORT" });
+  });
   const url = address.replace("127.0.0.1", "localhost");
   if (embedded) log.info(`Demo login: username "${DEMO_LOGIN.username}", password "${DEMO_LOGIN.password}".`);
   if (sqlPort)

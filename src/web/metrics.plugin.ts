@@ -8,6 +8,7 @@ import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { MetricsConfig } from "../config.ts";
 import { bearerTokenOf } from "./auth.plugin.ts";
+import { listenFailure } from "./listen-failure.ts";
 import { routeOf } from "../logging/request-log.controller.ts";
 import type { Metrics } from "../metrics/metrics.registry.ts";
 
@@ -66,9 +67,15 @@ async function listenForMetrics(metrics: Metrics, config: MetricsConfig, port: n
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    const fail = (err: unknown) => {
+      const target = { what: "The metrics listener", host: config.host, port };
+      reject(
+        listenFailure(err, { ...target, hostVariable: config.hostVariable, portVariable: "METRICS_PORT" }),
+      );
+    };
+    server.once("error", fail);
     server.listen(port, config.host, () => {
-      server.off("error", reject);
+      server.off("error", fail);
       resolve();
     });
   });

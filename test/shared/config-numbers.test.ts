@@ -50,3 +50,31 @@ describe("numeric environment variables", () => {
     expect(loadConfig({ PORT: "8080" }).port).toBe(8080);
   });
 });
+
+describe("a number out of range or not a number", () => {
+  // zod's own messages ("Too big: expected int to be <=9007199254740991", twice; "Invalid input")
+  // named neither the limits nor what to write.
+  it.each([
+    ["PORT", "99999999999999999999", "PORT: must be a whole number from 0 to 65535"],
+    ["PORT", "65536", "PORT: must be a whole number from 0 to 65535"],
+    ["DB_POOL_MAX", "0", "DB_POOL_MAX: must be a whole number from 1 to 1000"],
+    ["SHUTDOWN_GRACE_MS", "ten", "SHUTDOWN_GRACE_MS: must be a whole number from 0 to 600000"],
+    [
+      "MOVR_EMBEDDED_SQL_PORT",
+      "abc",
+      'MOVR_EMBEDDED_SQL_PORT: must be "off" or a whole number from 0 to 65535',
+    ],
+    [
+      "MOVR_EMBEDDED_SQL_PORT",
+      "70000",
+      'MOVR_EMBEDDED_SQL_PORT: must be "off" or a whole number from 0 to 65535',
+    ],
+  ])("%s=%s is refused in one sentence naming the range", (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new ConfigError(`Invalid configuration: ${message}`));
+  });
+
+  it("MOVR_EMBEDDED_SQL_PORT still takes off and a port, trimmed", () => {
+    expect(loadConfig({ MOVR_EMBEDDED_SQL_PORT: " off " }).embeddedSql.port).toBeNull();
+    expect(loadConfig({ MOVR_EMBEDDED_SQL_PORT: " 7000" }).embeddedSql.port).toBe(7000);
+  });
+});
