@@ -291,8 +291,9 @@ async function openServer(config: DatabaseConfig, raw: string): Promise<Database
     },
     query: <T>(sql: string, params: unknown[] = []) => queryOn<T>(pool, sql, params),
     withSession: async (fn) => {
+      // No `error` listener here: every client hears its own for life (the Client class above);
+      // one added per session piled up on a reused client (MaxListenersExceededWarning).
       const client = await pool.connect();
-      client.on("error", () => undefined);
       let broken: Error | undefined;
       try {
         return await fn({
@@ -350,9 +351,6 @@ async function poolTransaction<T>(
   const client = await pool.connect();
   let db = clientDbs.get(client);
   if (!db) {
-    // A server that closes a connection between two statements makes the client emit `error`;
-    // unheard, that would kill the process. The next statement on it fails instead.
-    client.on("error", () => undefined);
     db = drizzlePg(client) as unknown as Db;
     clientDbs.set(client, db);
   }

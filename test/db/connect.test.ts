@@ -273,3 +273,26 @@ describe("loadConfig", () => {
     ]);
   });
 });
+
+describe("a pooled connection used again and again", () => {
+  it.runIf(SERVER_URL)("keeps one 'error' listener of ours, however many sessions it serves", async () => {
+    const config = databaseConfigFor(SERVER_URL, {});
+    const db = await openDatabase({ ...config, pool: { ...config.pool, max: 1 } });
+    try {
+      // One connection, so every session and transaction below reuses the same client.
+      for (let i = 0; i < 15; i++) {
+        await db.withSession((s) => s.query("SELECT 1"));
+        await runTransaction(db, (tx) => tx.execute(sql`SELECT 1`));
+      }
+      const client = await db.pool!.connect();
+      try {
+        // Checked out, pg-pool's idle listener is off: what is left is the client's own, for life.
+        expect(client.listenerCount("error")).toBe(1);
+      } finally {
+        client.release();
+      }
+    } finally {
+      await db.close();
+    }
+  });
+});
