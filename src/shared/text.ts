@@ -4,24 +4,29 @@
 // expression, so every edge refuses the same values with the same sentence.
 // Why: PostgreSQL refuses U+0000 in text (SQLSTATE 22021) and unpaired surrogates in JSONB
 // (22P05), and stores an unpaired surrogate in a VARCHAR as U+FFFD, a different value; control
-// characters have no place in a name, an address or a code. See docs/decisions/012.
+// characters have no place in a name, an address or a code; nor have the bidirectional
+// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), which reorder the text shown
+// after them ("Trojan Source", CVE-2021-42574): a name with U+202E turned the "@username" beside
+// it backwards on the pages. Marks (U+200E, U+200F) reorder nothing and stay. See docs/decisions/012.
 
 /**
  * ECMA-262 pattern (with the `u` flag, as Ajv compiles every `pattern`): no character of the
- * Unicode categories Cc (U+0000–U+001F, U+007F–U+009F) or Cs (a UTF-16 surrogate not in a pair).
+ * Unicode categories Cc (U+0000–U+001F, U+007F–U+009F) or Cs (a UTF-16 surrogate not in a pair),
+ * and no bidirectional embedding, override or isolate (U+202A–U+202E, U+2066–U+2069).
  */
-export const TEXT_PATTERN = "^[^\\p{Cc}\\p{Cs}]*$";
+export const TEXT_PATTERN = "^[^\\p{Cc}\\p{Cs}\\u202A-\\u202E\\u2066-\\u2069]*$";
 
 /** The same, but tab, line feed and carriage return are allowed (SQL statements, multi-line text). */
-export const MULTILINE_TEXT_PATTERN = "^(?:[^\\p{Cc}\\p{Cs}]|[\\t\\n\\r])*$";
+export const MULTILINE_TEXT_PATTERN = "^(?:[^\\p{Cc}\\p{Cs}\\u202A-\\u202E\\u2066-\\u2069]|[\\t\\n\\r])*$";
 
 const TEXT_RE = new RegExp(TEXT_PATTERN, "u");
 const MULTILINE_TEXT_RE = new RegExp(MULTILINE_TEXT_PATTERN, "u");
 
 /** What is wrong with a value the rule refuses; follows the field's name in messages. */
-export const TEXT_PROBLEM = "must not contain control characters or unpaired UTF-16 surrogates";
+export const TEXT_PROBLEM =
+  "must not contain control characters, bidirectional overrides or unpaired UTF-16 surrogates";
 
-/** True when `value` may be stored and shown: no control characters, no unpaired surrogates. */
+/** True when `value` may be stored and shown: no control characters, bidirectional overrides or unpaired surrogates. */
 export function isText(value: string, options: { multiline?: boolean } = {}): boolean {
   return (options.multiline ? MULTILINE_TEXT_RE : TEXT_RE).test(value);
 }

@@ -1,5 +1,6 @@
-// Text the database cannot store (U+0000, unpaired UTF-16 surrogates) and control characters,
-// on every API field, page form and query that takes text: 400 naming the field, never a 500.
+// Text the database cannot store (U+0000, unpaired UTF-16 surrogates), control characters and
+// bidirectional overrides, on every API field, page form and query that takes text: 400 naming
+// the field, never a 500.
 // Lengths are counted in characters (code points), as the published JSON schema counts them.
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
@@ -25,10 +26,12 @@ const HOSTILE: Record<string, string> = {
   "lone high surrogate": "\ud800",
   "lone low surrogate": "\udc00",
   "control character": "\u001b",
+  "bidirectional override": "\u202e",
+  "bidirectional isolate": "\u2067",
 };
 const KINDS = Object.keys(HOSTILE);
 /** Forms cannot carry lone surrogates: browsers encode them as U+FFFD. */
-const FORM_KINDS = ["NUL", "control character"];
+const FORM_KINDS = ["NUL", "control character", "bidirectional override"];
 
 /** A valid value with the hostile character inside it, so only the rule can refuse it. */
 const spoil = (value: string, kind: string): string =>
