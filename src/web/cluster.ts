@@ -8,6 +8,8 @@ import type { Logger } from "pino";
 import { createBudgetLedger, serveLoginBudget } from "./login-budget.cluster.ts";
 
 const READY = "movr:ready";
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30_000;
 
 /**
  * V8 flags a server process runs with: `npm start`, the Dockerfile's CMD and the compose files
@@ -45,8 +47,10 @@ export function reportWorkerReady(url: string, database: string): void {
 /**
  * The primary's whole life: forks `count` workers and resolves with the process's exit code once
  * every worker has exited after a SIGTERM or SIGINT (0 when all exited cleanly, else 1). A worker
- * that exits before it was ready (a port in use, a bad database URL) stops the whole server with
- * code 1; one that dies later is replaced.
+ * that exits before the server was first ready (a port in use, a bad database URL) stops the whole
+ * server with code 1; one that dies later is replaced, and a replacement that cannot start (the
+ * database away when it opens its pool) is tried again after a pause growing from 1 s to 30 s,
+ * while the other workers go on serving.
  */
 export function runPrimary(count: number, log: Logger): Promise<number> {
   return new Promise((resolve) => {
@@ -54,12 +58,19 @@ export function runPrimary(count: number, log: Logger): Promise<number> {
     let stopping = false;
     let failed = false;
     let announced = false;
+    // Pause before the next replacement after one that could not start; back to 1 s once one is ready.
+    let retryMs = RETRY_FIRST_MS;
+    const retries = new Set<NodeJS.Timeout>();
 
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
+      for (const timer of retries) clearTimeout(timer);
+      retries.clear();
       log.info({ signal, workers: Object.keys(cluster.workers ?? {}).length }, "shutting down the workers");
       for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+      // No worker left (every replacement waiting for its retry): no exit will come to end on.
+      if (Object.keys(cluster.workers ?? {}).length === 0) resolve(failed ? 1 : 0);
     };
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
@@ -72,6 +83,7 @@ export function runPrimary(count: number, log: Logger): Promise<number> {
       worker.on("message", (m: ReadyMessage) => {
         if (m?.type !== READY) return;
         ready.add(worker.id);
+        retryMs = RETRY_FIRST_MS;
         if (!announced && ready.size >= count) {
           announced = true;
           log.info(
@@ -88,10 +100,23 @@ export function runPrimary(count: number, log: Logger): Promise<number> {
       if (stopping) {
         // A worker asked to stop exits with 0 once its own graceful shutdown is done.
         if (code !== 0) failed = true;
-      } else if (!wasReady) {
+      } else if (!wasReady && !announced) {
         log.error({ code, signal }, "a worker stopped while starting; stopping the server");
         failed = true;
         stop("SIGTERM");
+      } else if (!wasReady) {
+        // A replacement, with the server already serving: stopping it all would turn one crashed
+        // worker during a database outage into a whole server down for good.
+        log.error(
+          { code, signal, retryMs },
+          `a replacement worker could not start; trying again in ${retryMs / 1000} s`,
+        );
+        const timer = setTimeout(() => {
+          retries.delete(timer);
+          if (!stopping) fork();
+        }, retryMs);
+        retries.add(timer);
+        retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
       } else {
         log.error({ code, signal }, "a worker stopped; starting another");
         fork();
