@@ -1,6 +1,7 @@
 // One mapping from errors to HTTP: domain codes to statuses, framework errors to the contract's
 // shape, and anything unexpected to a 500 that says nothing about its cause.
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { problemOf } from "./api/schema.problems.ts";
 import { unavailabilityOf, type UnavailabilityKind } from "../db/sql-errors.ts";
 import {
   DatabaseUnavailableError,
@@ -68,13 +69,14 @@ export function toHttpError(err: unknown): HttpError {
   }
   const e = err as FastifyError & {
     retryAfter?: unknown;
-    validation?: { instancePath?: string; message?: string; params?: Record<string, unknown> }[];
+    validation?: { keyword: string; instancePath?: string; params?: Record<string, unknown> }[];
   };
   if (e.validation) {
+    // Ajv's own messages quote regular expressions and schema words: a sentence per keyword instead.
     const details = e.validation.map((v) => {
       const extra = v.params?.additionalProperty ?? v.params?.missingProperty;
-      const path = `${e.validationContext ?? "body"}${v.instancePath.replaceAll("/", ".")}`;
-      return { field: extra ? `${path}.${String(extra)}` : path, problem: v.message ?? "is invalid" };
+      const path = `${e.validationContext ?? "body"}${(v.instancePath ?? "").replaceAll("/", ".")}`;
+      return { field: extra ? `${path}.${String(extra)}` : path, problem: problemOf(v) };
     });
     const first = details[0];
     return {

@@ -5,7 +5,7 @@ import { LIMITS } from "../../shared/validation.ts";
 import { deactivateUser } from "../../users/user.service.ts";
 import { requireAuth, SESSION_COOKIE } from "../auth.plugin.ts";
 import type { RouteOptions } from "./api.routes.ts";
-import { city, errors, noContent, object, text, userSchema } from "./schemas.ts";
+import { city, errors, noContent, object, text, userSchema, USERNAME_PATTERN } from "./schemas.ts";
 import { userJson } from "./serialize.ts";
 
 const tags = ["accounts"];
@@ -29,7 +29,7 @@ export async function authRoutes(app: FastifyInstance, { ctx }: RouteOptions): P
           city: city(ctx.cities),
           name: text(LIMITS.name),
           // Surrounding spaces are trimmed, as on the register form (docs/decisions/012).
-          username: text(LIMITS.username, { pattern: "^ *[a-zA-Z0-9_.-]+ *$" }),
+          username: text(LIMITS.username, { pattern: USERNAME_PATTERN }),
           email: text(LIMITS.email, { format: "email" }),
           password: text(LIMITS.password.max, { minLength: LIMITS.password.min }),
         }),

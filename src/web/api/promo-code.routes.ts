@@ -5,7 +5,16 @@ import { applyPromoCode, listPromoCodes, listUserPromoCodes } from "../../promo-
 import { LIMITS } from "../../shared/validation.ts";
 import { requireAuth } from "../auth.plugin.ts";
 import type { RouteOptions } from "./api.routes.ts";
-import { appliedPromoCodeSchema, cursor, errors, limit, object, promoCodeSchema, text } from "./schemas.ts";
+import {
+  appliedPromoCodeSchema,
+  cursor,
+  errors,
+  limit,
+  object,
+  promoCodeSchema,
+  text,
+  PROMO_CODE_PATTERN,
+} from "./schemas.ts";
 import { appliedPromoCodeJson, nativeJson, promoCodeJson } from "./serialize.ts";
 
 const tags = ["promo codes"];
@@ -43,7 +52,7 @@ export async function promoCodeRoutes(app: FastifyInstance, { ctx }: RouteOption
         tags,
         summary: "Apply a promo code to the caller's account (once per code)",
         security: bearer,
-        body: object({ code: text(LIMITS.promoCode, { pattern: "^ *[A-Za-z0-9_-]+ *$" }) }),
+        body: object({ code: text(LIMITS.promoCode, { pattern: PROMO_CODE_PATTERN }) }),
         response: {
           201: object({ promoCode: appliedPromoCodeSchema }),
           ...errors(401, 403, 404, 409),

@@ -16,6 +16,14 @@ export const currency = {
   description: "ISO 4217 code of the currency of the money amounts beside it (the city's currency).",
 } as const;
 
+/** Usernames: ASCII letters, digits, '.', '_' and '-' (surrounding spaces are trimmed later). */
+export const USERNAME_PATTERN = "^ *[a-zA-Z0-9_.-]+ *$";
+
+/** Promo codes: ASCII letters, digits, '_' and '-' (surrounding spaces are trimmed later). */
+export const PROMO_CODE_PATTERN = "^ *[A-Za-z0-9_-]+ *$";
+
+export const CURSOR_PATTERN = "^[A-Za-z0-9_-]+$";
+
 export const uuid = { type: "string", format: "uuid", maxLength: 36 } as const;
 
 /**
@@ -35,7 +43,7 @@ export function city(cities: readonly string[]) {
 export const cursor = {
   type: "string",
   maxLength: 300,
-  pattern: "^[A-Za-z0-9_-]+$",
+  pattern: CURSOR_PATTERN,
   description: "Opaque cursor: the `next` of the previous page.",
 } as const;
 

@@ -3,7 +3,6 @@
 // are checked without coercion. Path and query values are always strings and are coerced.
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from "ajv";
 import type { FastifySchemaCompiler } from "fastify";
-import { MULTILINE_TEXT_PATTERN, TEXT_PATTERN, TEXT_PROBLEM } from "../../shared/text.ts";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -28,15 +27,6 @@ function makeAjv(options: Options): Ajv {
 
 const strict = makeAjv({ coerceTypes: false });
 const coercing = makeAjv({ coerceTypes: "array" });
-
-const TEXT_PATTERNS = new Set([TEXT_PATTERN, MULTILINE_TEXT_PATTERN]);
-
-/** The text rule's sentence rather than its regular expression, so messages read the same everywhere. */
-function explain(errors: ErrorObject[]): void {
-  for (const e of errors) {
-    if (e.keyword === "pattern" && TEXT_PATTERNS.has(String(e.params.pattern))) e.message = TEXT_PROBLEM;
-  }
-}
 
 /** What a number in a path or query string may look like: Ajv coerces as Number() reads, so " 5", "0x10", "1e1" and "+5" would pass. */
 const NUMERIC_TEXT = { integer: /^-?\d+$/, number: /^-?\d+(?:\.\d+)?$/ } as const;
@@ -81,7 +71,6 @@ export const apiValidatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, h
     }
     const ok = validate(data);
     explained.errors = validate.errors;
-    if (!ok && validate.errors) explain(validate.errors);
     return ok as boolean;
   };
   explained.errors = null as ValidateFunction["errors"];
