@@ -52,13 +52,19 @@ export function parseForm(text: string): Record<string, string | string[]> {
 
 /**
  * Replaces Fastify's JSON parser and adds the form parser, both over the raw bytes, both limited
- * to `bodyLimit` bytes. JSON keeps Fastify's own parsing (prototype poisoning refused) after
+ * to `bodyLimit` bytes. A zero-length JSON body is no body (undefined). JSON keeps Fastify's own parsing (prototype poisoning refused) after
  * the UTF-8 check.
  */
 export function bodyParsers(app: FastifyInstance, bodyLimit: number): void {
   const parseJson = app.getDefaultJsonParser("error", "error");
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "buffer", bodyLimit }, (request, body, done) => {
+    // Zero bytes are no body: many HTTP clients send this Content-Type on every request, a
+    // logout's too; a route that needs a body refuses the missing one with its usual 400.
+    if ((body as Buffer).length === 0) {
+      done(null, undefined);
+      return;
+    }
     let text: string;
     try {
       text = utf8(body as Buffer);
