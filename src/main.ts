@@ -7,7 +7,7 @@ import { migrate } from "./db/migrate.ts";
 import { createLogger } from "./logging/logger.ts";
 import { serveClusterMetrics } from "./metrics/metrics.cluster.ts";
 import { isClusterWorker, reportWorkerReady, runPrimary } from "./web/cluster.ts";
-import { asListenFailure } from "./web/listen-failure.ts";
+import { asListenFailure } from "./shared/listen-failure.ts";
 
 /**
  * What only a serving process needs (Fastify, the routes, the pages, the services), imported

@@ -1,5 +1,6 @@
 // `movr demo`: like `cockroach demo`, an in-memory database preloaded with movr data, a SQL
 // shell on it, and the same database served to other PostgreSQL clients on a local port.
+import { listenFailure } from "../shared/listen-failure.ts";
 import type { DatabaseConfig } from "../config.ts";
 import { openDatabase, type Database } from "../db/database.ts";
 import type { SqlServer } from "../db/embedded-sql-server.ts";
@@ -46,7 +47,10 @@ export async function startDemo(base: DatabaseConfig, o: DemoOptions): Promise<D
     try {
       server = await database.serveSql!({ host: o.host, port: o.port });
     } catch (err) {
-      throw new CliError(`Cannot serve the demo database on ${o.host}:${o.port}: ${(err as Error).message}`);
+      const target = { what: "The demo database", host: o.host, port: o.port };
+      throw new CliError(
+        listenFailure(err, { ...target, hostVariable: "--host", portVariable: "--port" }).message,
+      );
     }
     const url = server.url;
     const running = server;

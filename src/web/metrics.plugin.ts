@@ -8,7 +8,7 @@ import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { MetricsConfig } from "../config.ts";
 import { bearerTokenOf } from "./auth.plugin.ts";
-import { listenFailure } from "./listen-failure.ts";
+import { listenFailure } from "../shared/listen-failure.ts";
 import { routeOf } from "../logging/request-log.controller.ts";
 import type { Metrics } from "../metrics/metrics.registry.ts";
 

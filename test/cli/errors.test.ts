@@ -11,6 +11,7 @@ import {
   writeFileSync,
   writeSync,
 } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -323,6 +324,25 @@ describe("movr report on a long run's file", () => {
 });
 
 describe("failures: one line, exit 1, no SQL", () => {
+  // Node's "listen EADDRINUSE: address already in use ..." named no flag (the server's PORT and
+  // METRICS_PORT say the same sentence: src/shared/listen-failure.ts).
+  it("movr demo on a --port in use names --host and --port", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      await expectCli(
+        ["demo", "--port", String(port)],
+        1,
+        new RegExp(
+          `^movr: The demo database cannot listen on "127\\.0\\.0\\.1" port ${port} \\(--host, --port\\): the port is in use; choose another --port \\(0 for any free one\\) or stop what holds it\\.\\n$`,
+        ),
+      );
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  }, 120_000);
+
   it.each(URL_COMMANDS)("movr %s on an unreachable server", async (command) => {
     const args = [command, "--url", UNREACHABLE, ...(command === "sql" ? ["-e", "select 1"] : [])];
     await expectCli(args, 1, /^movr: Cannot reach the database at 127\.0\.0\.1:1: connection refused/);
