@@ -8,7 +8,7 @@ import { DomainError } from "../../shared/errors.ts";
 import { CSRF_FIELD, SESSION_COOKIE } from "../auth.plugin.ts";
 import { act } from "./page.action.ts";
 import { HIDDEN, type PageDeps } from "./page.deps.ts";
-import { pageCities } from "./page.city.ts";
+import { cityName, pageCities } from "./page.city.ts";
 import { clearCookie, cookieOptions, FORM_COOKIE, setSessionCookie } from "./page.cookies.ts";
 import { FormTokenError } from "./page.errors.ts";
 import { redirectWith } from "./page.flash.ts";
@@ -102,7 +102,7 @@ export async function authPages(app: FastifyInstance, { config, ctx, eta }: Page
     checkFormToken(request);
     const f = formFields(request);
     const input = {
-      city: f("city"),
+      city: cityName(f("city")),
       name: f("name"),
       email: f("email"),
       username: f("username"),

@@ -68,12 +68,24 @@ export function setFlash(
   void reply.setCookie(FLASH_COOKIE, encode(flash), cookieOptions(config, request, 120));
 }
 
-/** Reads the message for this page and clears it, so a reload does not show it twice. */
+/** Messages about the request being answered (no redirect in between), shown before any cookie's. */
+const shownNow = new WeakMap<FastifyRequest, Flash>();
+
+/** Shows `flash` on the page this request renders, in place of the flash cookie's message. */
+export function showNow(request: FastifyRequest, flash: Flash): void {
+  shownNow.set(request, flash);
+}
+
+/**
+ * Reads the message for this page (showNow's, else the cookie's) and clears the cookie, so a
+ * reload does not show it twice.
+ */
 export function takeFlash(request: FastifyRequest, reply: FastifyReply, config: AppConfig): Flash | null {
+  const now = shownNow.get(request) ?? null;
   const value = request.cookies[FLASH_COOKIE];
-  if (value === undefined) return null;
+  if (value === undefined) return now;
   clearCookie(reply, request, config, FLASH_COOKIE);
-  return decode(value);
+  return now ?? decode(value);
 }
 
 /** 303: the browser follows with a GET, so reloading the next page never re-submits the form. */
