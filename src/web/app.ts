@@ -69,6 +69,22 @@ function staticPage(reply: FastifyReply, status: number, title: string, sentence
     );
 }
 
+/**
+ * Refuses an HTTP/1.1 request without a Host header (RFC 9112 section 3.2), as Node would, with
+ * a 400 in the contract's shape (a page for a browser) and the connection closed. HTTP/1.0
+ * requests need no Host and pass.
+ */
+function requireHost(app: FastifyInstance): void {
+  const message = "The request has no Host header, which HTTP/1.1 requires.";
+  // Callback style, like the other hooks every request runs (ADR 020).
+  app.addHook("onRequest", (request, reply, done) => {
+    if (request.headers.host !== undefined || request.raw.httpVersion !== "1.1") return done();
+    void reply.header("connection", "close");
+    if (wantsPage(request)) return void staticPage(reply, 400, "That did not work", message);
+    void reply.status(400).send({ error: { code: "invalid_request", message } });
+  });
+}
+
 export async function buildApp({
   config,
   ctx,
@@ -103,6 +119,9 @@ export async function buildApp({
     },
     // Requests Node cannot parse (431, malformed request line): the contract's shape too.
     clientErrorHandler: clientErrorHandler(headers),
+    // Node answers an HTTP/1.1 request without Host with a bare 400 before Fastify sees it;
+    // requireHost (below) refuses it instead, in the contract's shape with every answer's headers.
+    http: { requireHostHeader: false },
   });
 
   const appMetrics = metrics ?? createMetrics();
@@ -110,6 +129,7 @@ export async function buildApp({
   await app.register(metricsPlugin, { metrics: appMetrics, config: config.metrics });
   // Headers first: a hook that answers early (draining's 503) sends them too.
   securityHeaders(app, headers);
+  requireHost(app);
   drainingHooks(app);
   await app.register(cookie);
   bodyParsers(app, config.bodyLimitBytes);

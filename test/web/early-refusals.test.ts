@@ -1,8 +1,9 @@
 // Requests refused before any route runs: the router (bad percent-encoding, an over-long segment,
 // an unknown address or method), the body parsers (too large, malformed, an unknown or malformed
-// Content-Type, not UTF-8) and Node itself (a malformed request line). Every answer carries the
-// headers every other answer has (helmet's, the request id; no-store on the API), and a browser
-// gets an HTML page where an API client gets the contract's JSON error, never a stack trace.
+// Content-Type, not UTF-8), Node itself (a malformed request line) and our own check of Host (an
+// HTTP/1.1 request without one, which Node would refuse bare). Every answer carries the headers
+// every other answer has (helmet's, the request id; no-store on the API), and a browser gets an
+// HTML page where an API client gets the contract's JSON error, never a stack trace.
 import net from "node:net";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -208,26 +209,63 @@ describe("requests refused before any route runs", () => {
   );
 
   it("a request Node cannot parse (a malformed request line) is answered with helmet's headers too", async () => {
-    const port = (app.server.address() as net.AddressInfo).port;
-    const answer = await new Promise<string>((resolve) => {
-      const socket = net.connect(port, "127.0.0.1", () => socket.write("NOT HTTP AT ALL\r\n\r\n"));
-      let got = "";
-      socket.on("data", (d: Buffer) => (got += d.toString()));
-      socket.on("close", () => resolve(got));
-    });
-    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
-    const [head = "", body = ""] = answer.split("\r\n\r\n");
-    const headers = Object.fromEntries(
-      head
-        .split("\r\n")
-        .slice(1)
-        .map((line) => [
-          line.slice(0, line.indexOf(":")).toLowerCase(),
-          line.slice(line.indexOf(":") + 1).trim(),
-        ]),
-    );
+    const { status, headers, body } = await rawExchange("NOT HTTP AT ALL\r\n\r\n");
+    expect(status).toBe(400);
     expectSecurityHeaders(headers, "malformed request line");
     expect(headers["cache-control"]).toBe("no-store");
     expect(JSON.parse(body)).toMatchObject({ error: { code: "invalid_request" } });
   });
+
+  // Node refuses these itself unless told not to (requireHostHeader), with an empty body.
+  it.each([
+    { what: "API", url: "/api/v1/regions", accept: "application/json", answer: "invalid_request" },
+    { what: "page", url: "/vehicles", accept: HTML.accept, answer: "page" },
+  ])("an HTTP/1.1 request without Host, $what: 400 with the headers of every answer", async (row) => {
+    const { status, headers, body } = await rawExchange(
+      `GET ${row.url} HTTP/1.1\r\nAccept: ${row.accept}\r\nX-Request-Id: no-host\r\n\r\n`,
+    );
+    expect(status, body).toBe(400);
+    expectSecurityHeaders(headers, row.what);
+    expect(headers["x-request-id"]).toBe("no-host");
+    expect(headers.connection).toBe("close");
+    if (row.answer === "page") {
+      expect(headers["content-type"]).toMatch(/^text\/html/);
+      expect(body).toMatch(/^<!doctype html>/i);
+    } else {
+      expect(headers["cache-control"]).toBe("no-store");
+      expect(JSON.parse(body)).toMatchObject({ error: { code: "invalid_request", message: /Host/ } });
+    }
+  });
+
+  it("an HTTP/1.0 request needs no Host and is served", async () => {
+    const { status, body } = await rawExchange("GET /healthz HTTP/1.0\r\n\r\n");
+    expect(status, body).toBe(200);
+    expect(JSON.parse(body)).toEqual({ status: "ok" });
+  });
 });
+
+/** Sends `request` as is over a socket and reads the answer until the server closes. */
+async function rawExchange(
+  request: string,
+): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const port = (app.server.address() as net.AddressInfo).port;
+  const answer = await new Promise<string>((resolve) => {
+    const socket = net.connect(port, "127.0.0.1", () => socket.write(request));
+    let got = "";
+    socket.on("data", (d: Buffer) => (got += d.toString()));
+    socket.on("close", () => resolve(got));
+  });
+  expect(answer).toMatch(/^HTTP\/1\.[01] \d{3} /);
+  const split = answer.indexOf("\r\n\r\n");
+  const head = answer.slice(0, split);
+  const headers = Object.fromEntries(
+    head
+      .split("\r\n")
+      .slice(1)
+      .map((line) => [
+        line.slice(0, line.indexOf(":")).toLowerCase(),
+        line.slice(line.indexOf(":") + 1).trim(),
+      ]),
+  );
+  return { status: Number(answer.slice(9, 12)), headers, body: answer.slice(split + 4) };
+}
