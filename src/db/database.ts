@@ -6,6 +6,7 @@ import type { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import pg from "pg";
+import { TimedClient } from "./connect-timeout.ts";
 import type { DatabaseConfig } from "../config.ts";
 import { poolSettingsFor } from "./pool-settings.ts";
 import { DatabaseUnavailableError } from "../shared/errors.ts";
@@ -247,7 +248,7 @@ async function openServer(config: DatabaseConfig, raw: string): Promise<Database
     // pg-pool's own timer bounds the whole wait for a connection, free or new ("acquire").
     connectionTimeoutMillis: config.pool.acquireTimeoutMs,
     // Each new connection is bounded by the connect timeout on its own.
-    Client: class extends pg.Client {
+    Client: class extends TimedClient {
       constructor(options?: pg.ClientConfig) {
         super({ ...options, connectionTimeoutMillis: connectTimeoutMs });
         // A server ending the session of a client that is checked out but between statements

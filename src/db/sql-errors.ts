@@ -1,4 +1,5 @@
 // Drizzle wraps driver errors (DrizzleQueryError); the SQLSTATE sits on a cause further down.
+import { CONNECT_TIMEOUT, ConnectTimeoutError } from "./connect-timeout.ts";
 
 export function sqlState(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
@@ -124,7 +125,7 @@ export function unavailabilityOf(err: unknown): UnavailabilityKind | undefined {
         const kind = kindOfState(code);
         if (kind) return kind;
       }
-      if (CONNECTION_ERRNOS.has(code)) return "connection";
+      if (CONNECTION_ERRNOS.has(code) || code === CONNECT_TIMEOUT) return "connection";
     }
     const msg = String((e as { message?: unknown }).message ?? "");
     if (POOL_TIMEOUT.test(msg)) return "pool_timeout";
@@ -142,6 +143,10 @@ export function describeError(err: unknown): string {
   const e = err as { code?: string; message?: string; errors?: unknown[]; cause?: unknown };
   // Drizzle's wrapper repeats the SQL text and every parameter: say what its cause says instead.
   if (/^Failed query:/i.test(e.message ?? "")) return e.cause ? describeError(e.cause) : "a statement failed";
+  // Our own words for a connect that ran out of time ("did not answer within 2 s"), not the
+  // driver's "Connection terminated unexpectedly" under it.
+  const timedOut = findConnectTimeout(err);
+  if (timedOut) return timedOut.message;
   // Node reports a refused dual-stack connect as an AggregateError with an empty message.
   const inner = (e.errors?.[0] as { code?: string; message?: string } | undefined) ?? e;
   const code = inner.code ?? e.code;
@@ -155,4 +160,13 @@ export function describeError(err: unknown): string {
   if (code && reasons[code]) return reasons[code];
   const msg = (inner.message || e.message || String(err)).split("\n")[0] ?? "";
   return msg || "unknown error";
+}
+
+/** The ConnectTimeoutError in `err`'s cause chain (pg-pool and Drizzle may wrap it), if any. */
+function findConnectTimeout(err: unknown): ConnectTimeoutError | undefined {
+  for (let e: unknown = err, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
+    if (e instanceof ConnectTimeoutError) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }

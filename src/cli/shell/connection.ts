@@ -3,6 +3,7 @@
 import type { PGlite } from "@electric-sql/pglite";
 import net from "node:net";
 import pg from "pg";
+import { TimedClient } from "../../db/connect-timeout.ts";
 import { parseServerUrl } from "../../db/database.ts";
 import type { Dialect } from "../../db/database.ts";
 
@@ -34,7 +35,7 @@ const asText = (v: unknown): string | null => (v === null || v === undefined ? n
 /** A shell session over the PostgreSQL wire protocol: a server, CockroachDB, or `movr demo`'s socket. */
 export async function openPgShell(url: string, description?: string): Promise<ShellConnection> {
   const parsed = parseServerUrl(url);
-  const client = new pg.Client({
+  const client = new TimedClient({
     connectionString: parsed.connectionString,
     ssl: parsed.ssl,
     ...(parsed.sslnegotiation ? { sslnegotiation: parsed.sslnegotiation } : {}),
