@@ -1,7 +1,7 @@
 // `npm start`: configure, connect, migrate, (embedded only) fill demo data, serve, and shut
 // down gracefully: stop accepting, finish requests in flight, close the pool.
 import type { Logger } from "pino";
-import { loadConfig } from "./config.ts";
+import { loadConfig, type AppConfig } from "./config.ts";
 import { openDatabase, type Database } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
 import { createLogger } from "./logging/logger.ts";
@@ -44,6 +44,7 @@ async function migrateOnce(database: Database, log: Logger): Promise<void> {
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  logFormat = config.logFormat;
   log = await createLogger(config);
   if (config.webConcurrencyIgnored)
     log.warn("WEB_CONCURRENCY is ignored on the embedded database: one process owns its files.");
@@ -121,10 +122,12 @@ async function main(): Promise<void> {
 
 // Until the configuration is read, failures are logged as JSON lines at "info".
 let log: Logger | undefined;
+let logFormat: AppConfig["logFormat"] = "auto";
 
 main().catch(async (err: unknown) => {
-  // One readable message; the stack helps nobody who mistyped a URL.
-  log ??= await createLogger({ logLevel: "info", logFormat: "auto" });
+  // One readable message; the stack helps nobody who mistyped a URL. Written whatever LOG_LEVEL
+  // says: with "silent" a server that could not start exited 1 without a word.
+  if (!log?.isLevelEnabled("fatal")) log = await createLogger({ logLevel: "fatal", logFormat });
   log.fatal(`movr: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

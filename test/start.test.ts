@@ -131,3 +131,21 @@ describe("a listener that cannot be opened is one line naming its variables", ()
     120_000,
   );
 });
+
+// LOG_LEVEL=silent (or any level) silences the logs, not the reason the server did not start: it
+// exited 1 without a word.
+it("a start-up failure is written whatever LOG_LEVEL says", async () => {
+  for (const level of ["silent", "fatal"]) {
+    const server = startServer({
+      DATABASE_URL: "postgresql://postgres@127.0.0.1:1/movr",
+      SESSION_SECRET: "s".repeat(32),
+      PORT: "0",
+      LOG_FORMAT: "json",
+      LOG_LEVEL: level,
+    });
+    expect(await server.exited).toBe(1);
+    expect(server.logLines().map((l) => l.msg)).toEqual([
+      "movr: Cannot reach the database at 127.0.0.1:1: connection refused (is the server running?)",
+    ]);
+  }
+}, 60_000);
