@@ -36,15 +36,19 @@ async function main(): Promise<number> {
 
   const handlers = new Set<() => void>();
   let interrupts = 0;
-  process.on("SIGINT", () => {
+  // SIGTERM is Ctrl-C from a supervisor (docker stop, a Kubernetes Job deleted, systemd, timeout):
+  // a run it ended used to die without its summary, report or exit 0.
+  const interrupt = (exitCode: number) => () => {
     interrupts++;
-    // A second Ctrl-C, or one with nobody listening, stops at once.
+    // A second signal, or one with nobody listening, stops at once.
     if (interrupts > 1 || handlers.size === 0) {
       process.stderr.write("\n");
-      process.exit(130);
+      process.exit(exitCode);
     }
     for (const h of handlers) h();
-  });
+  };
+  process.on("SIGINT", interrupt(130));
+  process.on("SIGTERM", interrupt(143));
 
   const io: CliIo = {
     stdout: process.stdout,

@@ -1,6 +1,6 @@
 // `movr run`: per-second rows in the `cockroach workload run` format, a summary whose counts the
 // database agrees with, JSON rows, Ctrl-C, and (on the server) backends terminated mid-run.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -339,6 +339,32 @@ if (SERVER_URL) {
       expect(run.stdout()).toMatch(/__result\n\s+\d+\.\ds\s+0\s+\d+\s+[\d.]+.* {2}total\n/);
       expect(run.stdout()).toMatch(/^Transactions: [\d,]+ committed/m);
       expect(run.stderr()).toContain("Interrupted: finishing the operations in flight, then the summary.");
+    });
+
+    // docker stop, a deleted Kubernetes Job, systemd and timeout(1) send SIGTERM: the run died
+    // (exit 143) without its summary or its --report file.
+    it("the real command line: SIGTERM ends the run as Ctrl-C does, summary and report included", async () => {
+      const url = await createServerDatabase();
+      const database = await openDatabase(databaseConfigFor(url, {}));
+      await loaded(database).finally(() => database.close());
+      const report = path.join(mkdtempSync(path.join(tmpdir(), "movr-term-")), "run.html");
+      const run = spawnMovr([
+        "run",
+        "--url",
+        url,
+        "--concurrency",
+        "2",
+        "--city",
+        "paris",
+        "--report",
+        report,
+      ]);
+      await run.waitFor(/readVehicles\n/);
+      run.child.kill("SIGTERM");
+      expect(await run.exited).toBe(0);
+      expect(run.stdout()).toMatch(/^Transactions: [\d,]+ committed/m);
+      expect(run.stderr()).toContain(`Report (open it in a browser): ${report}`);
+      expect(existsSync(report)).toBe(true);
     });
   });
 }
