@@ -2,26 +2,7 @@
 // socket, and then reports "Connection terminated unexpectedly": the same words as a server that
 // hung up. A client that knows its own limit says instead that the database did not answer in time.
 import pg from "pg";
-
-/** `code` of the error a connect that ran out of time fails with. */
-export const CONNECT_TIMEOUT = "MOVR_CONNECT_TIMEOUT";
-
-/** A connect that got no answer within `timeoutMs`; `cause` is the driver's own error. */
-export class ConnectTimeoutError extends Error {
-  override name = "ConnectTimeoutError";
-  readonly code = CONNECT_TIMEOUT;
-  constructor(
-    readonly timeoutMs: number,
-    cause: unknown,
-  ) {
-    super(`the database did not answer within ${formatSeconds(timeoutMs)} (connect timeout)`, { cause });
-  }
-}
-
-/** "2 s", "0.5 s": the limit as a person set it (connect_timeout is in seconds). */
-function formatSeconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(3))} s`;
-}
+import { ConnectTimeoutError } from "./connect-timeout.error.ts";
 
 type ConnectCallback = ((err: Error) => void) | ((err: null, c: pg.Client) => void);
 

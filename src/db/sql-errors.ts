@@ -1,5 +1,5 @@
 // Drizzle wraps driver errors (DrizzleQueryError); the SQLSTATE sits on a cause further down.
-import { CONNECT_TIMEOUT, ConnectTimeoutError } from "./connect-timeout.ts";
+import { CONNECT_TIMEOUT, ConnectTimeoutError } from "./connect-timeout.error.ts";
 
 export function sqlState(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
