@@ -26,8 +26,29 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The /metrics response: the registry's text exposition, or 401 when the token is missing or wrong. */
-async function answer(metrics: Metrics, token: string | undefined, authorization: string | undefined) {
+/**
+ * Answer to a scrape that could not be collected now: with cluster workers the primary asks every
+ * worker, and one that is starting (a replacement) does not answer within prom-client's 5 s. A
+ * passing state, so 503 with Retry-After, as every other "cannot answer now"; Prometheus records
+ * the target as down for that scrape and tries again at its next interval.
+ */
+const NOT_COLLECTED: MetricsAnswer = {
+  status: 503,
+  headers: { "content-type": "application/json; charset=utf-8", "retry-after": "5" },
+  body: JSON.stringify({
+    error: { code: "unavailable", message: "The metrics could not be collected just now; try again." },
+  }),
+};
+
+/**
+ * The /metrics response: the registry's text exposition; 401 when the token is missing or wrong;
+ * 503 when the metrics cannot be collected now (NOT_COLLECTED). Never rejects.
+ */
+async function answer(
+  metrics: Metrics,
+  token: string | undefined,
+  authorization: string | undefined,
+): Promise<MetricsAnswer> {
   if (token !== undefined) {
     const given = bearerTokenOf(authorization);
     if (given === undefined || !sameSecret(given, token)) {
@@ -43,11 +64,13 @@ async function answer(metrics: Metrics, token: string | undefined, authorization
       } satisfies MetricsAnswer;
     }
   }
-  return {
-    status: 200,
-    headers: { "content-type": metrics.registry.contentType },
-    body: await metrics.render(),
-  } satisfies MetricsAnswer;
+  let body: string;
+  try {
+    body = await metrics.render();
+  } catch {
+    return NOT_COLLECTED;
+  }
+  return { status: 200, headers: { "content-type": metrics.registry.contentType }, body };
 }
 
 /** A bare HTTP listener for METRICS_PORT: GET /metrics only. Resolves once it listens. */
@@ -61,9 +84,8 @@ async function listenForMetrics(metrics: Metrics, config: MetricsConfig, port: n
       res.writeHead(404, { "content-type": "application/json; charset=utf-8" }).end(notFound);
       return;
     }
-    answer(metrics, config.token, req.headers.authorization).then(
-      (a) => res.writeHead(a.status, a.headers).end(req.method === "HEAD" ? undefined : a.body),
-      () => res.writeHead(500).end(),
+    void answer(metrics, config.token, req.headers.authorization).then((a) =>
+      res.writeHead(a.status, a.headers).end(req.method === "HEAD" ? undefined : a.body),
     );
   });
   await new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@
 // committed, retried (by SQLSTATE, a real serialization failure on the server) and given up, the
 // database kind and pool gauges, and the bearer token when METRICS_TOKEN is set.
 import { randomUUID } from "node:crypto";
+import { Writable } from "node:stream";
 import { sql } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +11,7 @@ import type { Database } from "../../src/db/database.ts";
 import { runTransaction } from "../../src/db/transaction.ts";
 import { createMetrics, type Metrics } from "../../src/metrics/metrics.registry.ts";
 import { RetriesExhaustedError } from "../../src/shared/errors.ts";
+import { createLogger } from "../../src/logging/logger.ts";
 import { buildApp } from "../../src/web/app.ts";
 import { registerOverApi } from "../support/api-account.ts";
 import { dropServerDatabases, openMigrated, testContext, TARGETS } from "../support/databases.ts";
@@ -195,4 +197,60 @@ describe.each(TARGETS)("metrics on $name", (target) => {
         before,
       );
     });
+});
+
+describe("a scrape whose metrics cannot be collected now (a cluster worker still starting)", () => {
+  const refusing = (metrics: Metrics): Metrics => ({
+    ...metrics,
+    render: () => Promise.reject(new Error("Operation timed out.")),
+  });
+
+  it("answers 503 with Retry-After and the error shape, on the app's port and on METRICS_PORT", async () => {
+    const database = await openMigrated(TARGETS[0]!);
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split("\n")) if (line) lines.push(line);
+        done();
+      },
+    });
+    const apps: FastifyInstance[] = [];
+    try {
+      const inApp = await buildApp({
+        config,
+        ctx: testContext(database),
+        logger: false,
+        metrics: refusing(createMetrics()),
+      });
+      apps.push(inApp);
+      const own = await buildApp({
+        config: loadConfig({ SESSION_SECRET: "m".repeat(40), METRICS_TOKEN: TOKEN, METRICS_PORT: "0" }),
+        ctx: testContext(database),
+        loggerInstance: await createLogger({ logLevel: "info", logFormat: "json" }, sink, false),
+        metrics: refusing(createMetrics()),
+      });
+      apps.push(own);
+      await own.ready();
+      const metricsUrl = lines
+        .map((l) => JSON.parse(l) as { metricsUrl?: string })
+        .find((l) => l.metricsUrl)?.metricsUrl;
+      expect(metricsUrl).toBeDefined();
+
+      const authorization = `Bearer ${TOKEN}`;
+      const viaApp = await inApp.inject({ url: "/metrics", headers: { authorization } });
+      const viaPort = await fetch(metricsUrl!, { headers: { authorization } });
+      for (const [status, retryAfter, body] of [
+        [viaApp.statusCode, viaApp.headers["retry-after"], viaApp.body],
+        [viaPort.status, viaPort.headers.get("retry-after"), await viaPort.text()],
+      ] as const) {
+        expect(status).toBe(503);
+        expect(Number(retryAfter)).toBeGreaterThan(0);
+        expect(JSON.parse(String(body))).toMatchObject({ error: { code: "unavailable" } });
+        expect(String(body)).not.toContain("timed out");
+      }
+    } finally {
+      for (const app of apps) await app.close();
+      await database.close();
+    }
+  });
 });
