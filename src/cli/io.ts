@@ -12,6 +12,12 @@ export interface CliIo {
   config: ToolConfig;
   /** Registers a Ctrl-C (SIGINT) handler; returns the function that removes it. */
   onInterrupt(handler: () => void): () => void;
+  /**
+   * Registers the line to print when Ctrl-C or SIGTERM stops the command at once (one with no
+   * onInterrupt handler: load, migrate), in place of the bare "interrupted"; returns the function
+   * that removes it. The last one registered is printed.
+   */
+  noteOnStop(line: string): () => void;
 }
 
 export function writeLine(stream: Writable, line = ""): void {

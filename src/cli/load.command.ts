@@ -290,9 +290,11 @@ export async function runLoad(
       `Analyzed ${result.analyzed.join(", ")} in ${fmtSeconds(result.analyzeMs)}: the planner has their statistics.`,
     );
   }
-  writeLine(
-    stdout,
-    `The same rows again: movr load --seed ${o.seed} --now ${o.now.toISOString()} (with the same sizes and cities).`,
-  );
+  writeLine(stdout, `The same rows again: movr load ${sameRowsFlags(o)} (with the same sizes and cities).`);
   return summary;
+}
+
+/** `--seed S --now T`: with the same sizes and cities, `movr load` generates the same rows (a resumed load). */
+export function sameRowsFlags(o: { seed: number; now: Date }): string {
+  return `--seed ${o.seed} --now ${o.now.toISOString()}`;
 }

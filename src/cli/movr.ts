@@ -35,6 +35,7 @@ async function main(): Promise<number> {
   }
 
   const handlers = new Set<() => void>();
+  const notes: string[] = [];
   let interrupts = 0;
   // SIGTERM is Ctrl-C from a supervisor (docker stop, a Kubernetes Job deleted, systemd, timeout):
   // a run it ended used to die without its summary, report or exit 0.
@@ -42,7 +43,8 @@ async function main(): Promise<number> {
     interrupts++;
     // A second signal, or one with nobody listening, stops at once.
     if (interrupts > 1 || handlers.size === 0) {
-      process.stderr.write("\n");
+      // One line, after whatever the terminal echoed (^C): what was stopped, and what is kept.
+      process.stderr.write(`\nmovr: ${notes.at(-1) ?? "interrupted."}\n`);
       process.exit(exitCode);
     }
     for (const h of handlers) h();
@@ -58,6 +60,13 @@ async function main(): Promise<number> {
     onInterrupt(handler) {
       handlers.add(handler);
       return () => handlers.delete(handler);
+    },
+    noteOnStop(line) {
+      notes.push(line);
+      return () => {
+        const i = notes.lastIndexOf(line);
+        if (i !== -1) notes.splice(i, 1);
+      };
     },
   };
   return runCli(process.argv.slice(2), io);

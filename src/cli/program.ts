@@ -117,7 +117,12 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         concurrency?: number;
       }) => {
         const cities = resolveCities(io.config, o.city);
-        const { runLoad, DEFAULT_LOAD_CONCURRENCY } = await import("./load.command.ts");
+        const now = o.now ?? startOfUtcDay();
+        const { runLoad, DEFAULT_LOAD_CONCURRENCY, sameRowsFlags } = await import("./load.command.ts");
+        // Stopped halfway, a load keeps its committed batches; the same command finishes it.
+        const removeNote = io.noteOnStop(
+          `interrupted; the rows loaded so far are kept. To finish the load, run the same command with ${sameRowsFlags({ seed: o.seed, now })}.`,
+        );
         await withDatabase(io, o.url, { max: o.concurrency ?? DEFAULT_LOAD_CONCURRENCY }, (ctx) =>
           runLoad(
             ctx,
@@ -129,7 +134,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
               histories: o.numHistories,
               promoCodes: o.numPromoCodes,
               seed: o.seed,
-              now: o.now ?? startOfUtcDay(),
+              now,
               drop: o.drop,
               yes: o.yes,
               regions: io.config.regions,
@@ -140,6 +145,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
             io.stdout,
           ),
         );
+        removeNote();
       },
     );
 

@@ -1,5 +1,6 @@
 // `movr load`: exactly the rows asked for, per table and per city; every foreign key holds; the
 // same seed (and timeline end) gives the same rows.
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFERENCE_CITIES } from "../../src/cities/region.config.ts";
 import { CliError, UsageError } from "../../src/cli/errors.ts";
@@ -13,14 +14,20 @@ import { rides, vehicleLocationHistories } from "../../src/rides/ride.table.ts";
 import { users } from "../../src/users/user.table.ts";
 import { vehicles } from "../../src/vehicles/vehicle.table.ts";
 import { generate, spread } from "../../src/workload/generate.ts";
-import { dropServerDatabases, MOVR_TABLES, TARGETS } from "../support/databases.ts";
+import {
+  createServerDatabase,
+  dropServerDatabases,
+  MOVR_TABLES,
+  SERVER_URL,
+  TARGETS,
+} from "../support/databases.ts";
 import { countStatements } from "../support/round-trips.ts";
 import { LOAD_TABLES } from "../../src/workload/load.service.ts";
 import { ensureDemoData } from "../../src/workload/demo-data.ts";
 import { startDemo } from "../../src/cli/demo.command.ts";
 import { databaseConfigFor } from "../../src/config.ts";
 import { migrate } from "../../src/db/migrate.ts";
-import { Capture, count } from "./support.ts";
+import { Capture, count, spawnMovr } from "./support.ts";
 
 afterAll(dropServerDatabases);
 
@@ -304,6 +311,34 @@ describe("movr demo's database", () => {
       expect(await statistics(demo.database)).toEqual(Object.fromEntries(LOAD_TABLES.map((t) => [t, true])));
     } finally {
       await demo.stop();
+    }
+  });
+});
+
+// Ctrl-C stops a load at once (exit 130) with one line saying what is kept and how to finish;
+// following it finishes the load, the rows already there left as they are.
+describe.runIf(SERVER_URL)("the real command line: movr load interrupted", () => {
+  it("says how to finish, and finishing with those flags completes the load", async () => {
+    const url = await createServerDatabase();
+    const args = ["load", "--url", url, "--num-users", "150000", "--city", "boston"];
+    const first = spawnMovr(args);
+    await first.waitFor(/Created the schema/);
+    first.child.kill("SIGINT");
+    expect(await first.exited).toBe(130);
+    const line =
+      /^movr: interrupted; the rows loaded so far are kept\. To finish the load, run the same command with (--seed 1 --now \S+Z)\.$/m.exec(
+        first.stderr(),
+      );
+    expect(line, first.stderr()).not.toBeNull();
+    const again = spawnMovr([...args, ...line![1]!.split(" ")]);
+    expect(await again.exited, again.stderr()).toBe(0);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const r = await client.query<{ n: string }>("SELECT count(*) AS n FROM users");
+      expect(Number(r.rows[0]!.n)).toBe(150_000);
+    } finally {
+      await client.end();
     }
   });
 });

@@ -49,6 +49,7 @@ export function testIo(url?: string, input = ""): TestIo {
       handlers.add(h);
       return () => handlers.delete(h);
     },
+    noteOnStop: () => () => undefined,
     interrupt() {
       for (const h of handlers) h();
     },
