@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFERENCE_CITIES } from "../../src/cities/region.config.ts";
 import { CliError, UsageError } from "../../src/cli/errors.ts";
 import { checkSizes, runLoad, type LoadCommandOptions } from "../../src/cli/load.command.ts";
-import type { Database } from "../../src/db/database.ts";
+import { openDatabase, type Database } from "../../src/db/database.ts";
 import type { MovrContext } from "../../src/shared/context.ts";
 import type { PgTable } from "drizzle-orm/pg-core";
 import { runTransaction } from "../../src/db/transaction.ts";
@@ -23,7 +23,7 @@ import {
 } from "../support/databases.ts";
 import { countStatements } from "../support/round-trips.ts";
 import { LOAD_TABLES } from "../../src/workload/load.service.ts";
-import { ensureDemoData } from "../../src/workload/demo-data.ts";
+import { DEMO_SIZES, ensureDemoData } from "../../src/workload/demo-data.ts";
 import { startDemo } from "../../src/cli/demo.command.ts";
 import { databaseConfigFor } from "../../src/config.ts";
 import { migrate } from "../../src/db/migrate.ts";
@@ -339,6 +339,28 @@ describe.runIf(SERVER_URL)("the real command line: movr load interrupted", () =>
       expect(Number(r.rows[0]!.n)).toBe(150_000);
     } finally {
       await client.end();
+    }
+  });
+});
+
+// Cluster workers (or replicas) starting at once on an empty server database: each ran the demo
+// fill, both saw no users, and the second failed on 23505 users_pkey, which stopped the server.
+describe.runIf(SERVER_URL)("the demo data of servers starting at once", () => {
+  it("is filled once; the others find it and start", async () => {
+    const url = await createServerDatabase();
+    const config = databaseConfigFor(url, {});
+    const handles = await Promise.all([1, 2, 3].map(() => openDatabase(config)));
+    try {
+      await migrate(handles[0]!);
+      const results = await Promise.all(
+        handles.map((database) => ensureDemoData({ database, cities: REFERENCE_CITIES, clock: () => NOW })),
+      );
+      expect(results.filter((r) => r !== null)).toHaveLength(1);
+      expect(await count(handles[0]!, "SELECT count(*) AS n FROM users")).toBe(
+        DEMO_SIZES.users * REFERENCE_CITIES.length,
+      );
+    } finally {
+      for (const database of handles) await database.close();
     }
   });
 });
