@@ -130,8 +130,12 @@ async function main(): Promise<void> {
     show: (v: number) => string,
     note = "",
   ) => {
-    if (value !== null && value !== undefined)
-      goals.push({ figure, value: show(value) + note, goal: `≤ ${show(goal)}`, met: value <= goal });
+    goals.push(
+      value === null || value === undefined
+        ? // The start bench always runs: a figure missing is a server that failed to start.
+          { figure, value: "not measured (see above)", goal: `≤ ${show(goal)}`, met: false }
+        : { figure, value: show(value) + note, goal: `≤ ${show(goal)}`, met: value <= goal },
+    );
   };
   const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   atMost("embedded first start", start.embedded?.firstStartMs, 3000, seconds);
@@ -139,14 +143,13 @@ async function main(): Promise<void> {
   atMost("embedded peak RSS under load", start.embedded?.peakRssMb, 250, mb);
   atMost("PostgreSQL peak RSS under load, one process", start.postgres?.peakRssMb, 150, mb);
   const perProcess = start.workers?.peakRssPerProcessMb;
-  if (perProcess && start.workers?.peakRssMb)
-    atMost(
-      "PostgreSQL with workers, largest process's peak RSS",
-      maxOf(perProcess),
-      150,
-      mb,
-      ` (sum over ${perProcess.length} processes ${mb(start.workers.peakRssMb)})`,
-    );
+  atMost(
+    "PostgreSQL with workers, largest process's peak RSS",
+    perProcess ? maxOf(perProcess) : undefined,
+    150,
+    mb,
+    perProcess ? ` (sum over ${perProcess.length} processes ${mb(start.workers?.peakRssMb ?? 0)})` : "",
+  );
   console.log("\n== issue 8 goals ==");
   for (const g of goals)
     console.log(`  ${g.met ? "met    " : "NOT met"}  ${g.figure}: ${g.value} (goal ${g.goal})`);

@@ -401,18 +401,26 @@ export async function runStartBench(
       .map((l) => l.toFixed(2))
       .join(", ")})`,
   );
-  if (which.includes("embedded")) {
-    figures.embedded = await measureStart();
-    console.log(line("embedded", figures.embedded));
-  }
+  // A setup that fails is reported on its line and the others still run: the goals table at
+  // the end of `npm run bench` then says which figures are missing rather than being lost.
+  const attempt = async (label: string, measure: () => Promise<StartFigures>) => {
+    try {
+      const f = await measure();
+      console.log(line(label, f));
+      return f;
+    } catch (err) {
+      console.log(`${label.padEnd(11)} failed: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
+  };
+  if (which.includes("embedded")) figures.embedded = await attempt("embedded", () => measureStart());
   const adminUrl = adminUrlFromEnv();
   for (const setup of ["postgres", "workers"] as const) {
     if (!which.includes(setup)) continue;
     const databaseUrl = await freshDatabase(adminUrl, DB_NAME);
     try {
       const label = setup === "postgres" ? "PostgreSQL" : `PostgreSQL, ${availableParallelism()} workers`;
-      figures[setup] = await measureStart(databaseUrl, setup === "workers");
-      console.log(line(label, figures[setup]));
+      figures[setup] = await attempt(label, () => measureStart(databaseUrl, setup === "workers"));
     } finally {
       await dropDatabases(adminUrl, [DB_NAME]);
     }
