@@ -1,30 +1,15 @@
 // A city in a page's query as a hand-typed or old link spells it: any case, spaces around, is the
 // city; a city MovR does not serve is not swapped silently for another, the page says so.
 import { randomUUID } from "node:crypto";
-import type { FastifyInstance } from "fastify";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.ts";
-import type { Database } from "../../src/db/database.ts";
-import { buildApp } from "../../src/web/app.ts";
-import { openMigrated, testContext, TARGETS } from "../support/databases.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useTestApp } from "../support/test-app.ts";
 import { flashOf, signUp, type Visitor } from "../support/visitor.ts";
 
-let database: Database;
-let app: FastifyInstance;
+const t = useTestApp();
 let seattle: Visitor;
 beforeAll(async () => {
-  database = await openMigrated(TARGETS[0]!);
-  app = await buildApp({
-    config: loadConfig({ SESSION_SECRET: "c".repeat(40), LOGIN_RATE_LIMIT_PER_MINUTE: "10000" }),
-    ctx: testContext(database),
-    logger: false,
-  });
-  seattle = await signUp(app, { username: `s${randomUUID().slice(0, 8)}`, city: "seattle" });
+  seattle = await signUp(t.app, { username: `s${randomUUID().slice(0, 8)}`, city: "seattle" });
   await seattle.get("/vehicles"); // takes the login's welcome message
-});
-afterAll(async () => {
-  await app?.close();
-  await database?.close();
 });
 
 const heading = (html: string): string | undefined => /<h1>([^<]*)<\/h1>/.exec(html)?.[1];
@@ -58,7 +43,19 @@ describe.each([
 });
 
 it("registering with a hand-typed home city (any case, spaces around) takes that city", async () => {
-  const v = await signUp(app, { username: `b${randomUUID().slice(0, 8)}`, city: " Boston " });
+  const v = await signUp(t.app, { username: `b${randomUUID().slice(0, 8)}`, city: " Boston " });
   const profile = await v.get("/profile");
   expect(profile.body).toMatch(/Home city<\/dt><dd>Boston /);
+});
+
+it("a message waiting in the flash cookie is shown on the next page, not lost to the city note", async () => {
+  // Just signed up: the welcome message waits in the flash cookie for the next page.
+  const v = await signUp(t.app, { username: `w${randomUUID().slice(0, 8)}`, city: "seattle" });
+  const waiting = v.cookies.get("movr_flash");
+  expect(waiting).toBeDefined();
+  const first = await v.get("/vehicles?city=Atlantis");
+  expect(flashOf(first.body)).toMatch(/Atlantis/);
+  const next = await v.get("/vehicles");
+  expect(flashOf(next.body)).toBeDefined();
+  expect(flashOf(next.body)).not.toMatch(/Atlantis/);
 });

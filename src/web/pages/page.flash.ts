@@ -77,15 +77,16 @@ export function showNow(request: FastifyRequest, flash: Flash): void {
 }
 
 /**
- * Reads the message for this page (showNow's, else the cookie's) and clears the cookie, so a
- * reload does not show it twice.
+ * Reads the message for this page and clears its cookie, so a reload does not show it twice.
+ * showNow's message comes first; a cookie's message then stays for the next page, not lost.
  */
 export function takeFlash(request: FastifyRequest, reply: FastifyReply, config: AppConfig): Flash | null {
-  const now = shownNow.get(request) ?? null;
+  const now = shownNow.get(request);
+  if (now) return now;
   const value = request.cookies[FLASH_COOKIE];
-  if (value === undefined) return now;
+  if (value === undefined) return null;
   clearCookie(reply, request, config, FLASH_COOKIE);
-  return now ?? decode(value);
+  return decode(value);
 }
 
 /** 303: the browser follows with a GET, so reloading the next page never re-submits the form. */
