@@ -5,28 +5,10 @@
 // every other answer has (helmet's, the request id; no-store on the API), and a browser gets an
 // HTML page where an API client gets the contract's JSON error, never a stack trace.
 import net from "node:net";
-import type { FastifyInstance } from "fastify";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.ts";
-import type { Database } from "../../src/db/database.ts";
-import { buildApp } from "../../src/web/app.ts";
-import { openMigrated, testContext, TARGETS } from "../support/databases.ts";
+import { describe, expect, it } from "vitest";
+import { useTestApp } from "../support/test-app.ts";
 
-let database: Database;
-let app: FastifyInstance;
-beforeAll(async () => {
-  database = await openMigrated(TARGETS[0]!);
-  app = await buildApp({
-    config: loadConfig({ SESSION_SECRET: "e".repeat(40), LOGIN_RATE_LIMIT_PER_MINUTE: "10000" }),
-    ctx: testContext(database),
-    logger: false,
-  });
-  await app.listen({ host: "127.0.0.1", port: 0 });
-});
-afterAll(async () => {
-  await app?.close();
-  await database?.close();
-});
+const t = useTestApp({}, { listen: true });
 
 const HTML = { accept: "text/html,application/xhtml+xml,*/*;q=0.8" };
 const JSON_BODY = { "content-type": "application/json" };
@@ -185,7 +167,7 @@ describe("requests refused before any route runs", () => {
   it.each(REFUSALS.map((r, i) => ({ ...r, id: `early-${i}` })))(
     "$what: $status with the headers of every answer",
     async ({ what, method, url, headers, payload, status, answer, id }) => {
-      const res = await app.inject({
+      const res = await t.app.inject({
         method,
         url,
         headers: { ...headers, "x-request-id": id },
@@ -248,7 +230,7 @@ describe("requests refused before any route runs", () => {
 async function rawExchange(
   request: string,
 ): Promise<{ status: number; headers: Record<string, string>; body: string }> {
-  const port = (app.server.address() as net.AddressInfo).port;
+  const port = (t.app.server.address() as net.AddressInfo).port;
   const answer = await new Promise<string>((resolve) => {
     const socket = net.connect(port, "127.0.0.1", () => socket.write(request));
     let got = "";

@@ -2,45 +2,28 @@
 // request) is no body: body-less routes answer as without the header, and a route that needs a
 // body refuses the missing one with the contract's 400 naming the body, not a parser's message.
 import { randomUUID } from "node:crypto";
-import type { FastifyInstance } from "fastify";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.ts";
-import type { Database } from "../../src/db/database.ts";
-import { buildApp } from "../../src/web/app.ts";
+import { describe, expect, it } from "vitest";
 import { apiAccount } from "../support/api-account.ts";
-import { openMigrated, testContext, TARGETS } from "../support/databases.ts";
+import { useTestApp } from "../support/test-app.ts";
 
-let database: Database;
-let app: FastifyInstance;
-beforeAll(async () => {
-  database = await openMigrated(TARGETS[0]!);
-  app = await buildApp({
-    config: loadConfig({ SESSION_SECRET: "e".repeat(40), LOGIN_RATE_LIMIT_PER_MINUTE: "10000" }),
-    ctx: testContext(database),
-    logger: false,
-  });
-});
-afterAll(async () => {
-  await app?.close();
-  await database?.close();
-});
+const t = useTestApp();
 
 const JSON_TYPE = { "content-type": "application/json" };
 const empty = (method: "POST" | "DELETE", url: string, headers: Record<string, string> = {}) =>
-  app.inject({ method, url, headers: { ...JSON_TYPE, ...headers }, payload: "" });
+  t.app.inject({ method, url, headers: { ...JSON_TYPE, ...headers }, payload: "" });
 
 describe("an empty body with Content-Type: application/json, on the API", () => {
   it("POST /auth/logout answers 204 and the token stops working", async () => {
-    const caller = await apiAccount(app);
+    const caller = await apiAccount(t.app);
     const res = await empty("POST", "/api/v1/auth/logout", caller.headers);
     expect(res.statusCode, res.body).toBe(204);
-    const me = await app.inject({ method: "GET", url: "/api/v1/me", headers: caller.headers });
+    const me = await t.app.inject({ method: "GET", url: "/api/v1/me", headers: caller.headers });
     expect(me.statusCode).toBe(401);
   });
 
   it("DELETE /cities/{city}/vehicles/{id} answers 204", async () => {
-    const owner = await apiAccount(app);
-    const added = await app.inject({
+    const owner = await apiAccount(t.app);
+    const added = await t.app.inject({
       method: "POST",
       url: "/api/v1/vehicles",
       headers: owner.headers,
@@ -53,7 +36,7 @@ describe("an empty body with Content-Type: application/json, on the API", () => 
   });
 
   it("DELETE /me answers 204", async () => {
-    const caller = await apiAccount(app);
+    const caller = await apiAccount(t.app);
     const res = await empty("DELETE", "/api/v1/me", caller.headers);
     expect(res.statusCode, res.body).toBe(204);
   });
@@ -67,7 +50,7 @@ describe("an empty body with Content-Type: application/json, on the API", () => 
     [`/api/v1/cities/boston/rides/${randomUUID()}/end`, true],
     ["/api/v1/me/promo-codes", true],
   ])("POST %s, which needs a body, answers 400 naming the body", async (url, login) => {
-    const headers = login ? (await apiAccount(app)).headers : {};
+    const headers = login ? (await apiAccount(t.app)).headers : {};
     const res = await empty("POST", url, headers);
     expect(res.statusCode, res.body).toBe(400);
     expect(res.headers["content-type"]).toMatch(/^application\/json/);
@@ -82,7 +65,7 @@ describe("an empty body on the pages", () => {
   it.each([["application/json"], ["application/x-www-form-urlencoded"]])(
     "POST /logout with Content-Type %s logs out (303 to /login)",
     async (type) => {
-      const res = await app.inject({
+      const res = await t.app.inject({
         method: "POST",
         url: "/logout",
         headers: { accept: "text/html", "content-type": type },
