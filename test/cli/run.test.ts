@@ -103,14 +103,29 @@ function expectConsistent(before: Snapshot, after: Snapshot, s: RunSummary): voi
 
 const tempFile = (name: string) => path.join(mkdtempSync(path.join(tmpdir(), "movr-hist-")), name);
 
-/** Polls `ready` every 50 ms; throws naming `what` after `limitMs` (generous: a readiness wait, not a timing). */
-async function until(ready: () => boolean, what: string, limitMs = 90_000): Promise<void> {
+/**
+ * Polls `ready` every 50 ms until it holds or `ended()` does (the run is over: the caller's
+ * assertions then say why, `summary.fatal` first); throws after `limitMs` (generous: a readiness
+ * wait, not a timing) naming `what`, with `context()` (the run's last output) so that a wait that
+ * gives up shows what the run was doing.
+ */
+async function until(
+  ready: () => boolean,
+  what: string,
+  o: { ended: () => boolean; context: () => Promise<string>; limitMs?: number },
+): Promise<void> {
+  const limitMs = o.limitMs ?? 90_000;
   const deadline = Date.now() + limitMs;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+  while (!ready() && !o.ended()) {
+    if (Date.now() > deadline) {
+      throw new Error(`gave up waiting for ${what} after ${limitMs / 1000} s\n${await o.context()}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** The last `n` lines of a capture, for a message. */
+const tail = (c: Capture, n = 30) => c.lines.slice(-n).join("\n");
 
 describe.each(TARGETS)("movr run on $name", (target) => {
   let database: Database;
@@ -264,11 +279,42 @@ if (SERVER_URL) {
             .filter((m): m is RegExpExecArray => m !== null && m[9] === "readVehicles")
             .map((m) => ({ second: Number(m[1]), rate: Number(m[3]) }));
         const readsAfter = (second: number) => reads().filter((r) => r.second > second && r.rate > 0);
+        let ended = false;
+        const running = runWorkload(
+          ctx,
+          options({ durationMs: 0, tolerateErrors: false, histogramsFile }),
+          io,
+        ).finally(() => {
+          ended = true;
+        });
+        // What the run was doing, for a wait that gives up: its last rows and messages, the pool,
+        // and the database's sessions (a lock wait, a session idle in a transaction).
+        const context = async () => {
+          const pool = database.pool!;
+          const sessions = await admin
+            .query<Record<string, unknown>>(
+              `SELECT pid, state, wait_event_type, wait_event, backend_xid IS NOT NULL AS writing,
+                      now() - state_change AS for, left(query, 60) AS query
+                 FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+              [name],
+            )
+            .then((r) => r.rows.map((row) => JSON.stringify(row)).join("\n"))
+            .catch((err: Error) => `(sessions unknown: ${err.message})`);
+          return [
+            `kills: ${JSON.stringify(kills)}`,
+            `pool: ${pool.totalCount} connections, ${pool.idleCount} idle, ${pool.waitingCount} waiting`,
+            `sessions:\n${sessions}`,
+            `stdout (last lines):\n${tail(io.stdout)}`,
+            `stderr (last lines):\n${tail(io.stderr)}`,
+          ].join("\n");
+        };
+        const wait = { ended: () => ended, context };
         const killer = (async () => {
           try {
-            while (kills.length < 3) {
+            while (kills.length < 3 && !ended) {
               const since = kills.at(-1)?.tick ?? 0;
-              await until(() => readsAfter(since).length > 0, "reads before a termination");
+              await until(() => readsAfter(since).length > 0, "reads before a termination", wait);
+              if (ended) break;
               const r = await admin.query<{ n: string }>(
                 `SELECT count(*) AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                   WHERE datname = $1 AND pid <> pg_backend_pid()) t`,
@@ -284,25 +330,25 @@ if (SERVER_URL) {
                   killed,
                 });
             }
-            await until(
-              () => readsAfter(kills.at(-1)!.tick + 1).length > 0,
-              "reads after the last termination",
-            );
+            if (kills.length === 3) {
+              await until(
+                () => readsAfter(kills.at(-1)!.tick + 1).length > 0,
+                "reads after the last termination",
+                wait,
+              );
+            }
           } finally {
             io.interrupt(); // also when a wait gives up: the run must end either way
           }
         })();
-        const summary = await runWorkload(
-          ctx,
-          options({ durationMs: 0, tolerateErrors: false, histogramsFile }),
-          io,
-        );
-        await killer;
+        const [summary] = await Promise.all([running, killer]);
         const after = await snapshot(database);
 
-        expect(kills.length).toBe(3);
         // Not fatal, though errors are not tolerated: lost connections are not the workload's fault.
-        expect(summary.fatal).toBeUndefined();
+        // (Asked first: a run that ended early stops the waits above, and its fatal error says why.)
+        const output = `stdout:\n${tail(io.stdout)}\nstderr:\n${tail(io.stderr)}`;
+        expect(summary.fatal, output).toBeUndefined();
+        expect(kills.length, output).toBe(3);
         const lost = summary.connectionErrors + summary.idleConnectionsLost;
         expect(lost).toBeGreaterThan(0);
         expect(io.stdout.text).toMatch(
