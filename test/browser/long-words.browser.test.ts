@@ -1,0 +1,116 @@
+// Text riders type may be one long word: a name, an email, an address, a brand at their longest,
+// and the messages and notes that quote such text. On a phone (390 px) none of it may push a page
+// sideways. Every page that shows user text, in Chromium, with every text field at its limit.
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { login, register } from "../../src/auth/auth.service.ts";
+import { loadConfig } from "../../src/config.ts";
+import type { Database } from "../../src/db/database.ts";
+import { endRide, startRide } from "../../src/rides/ride.service.ts";
+import { addUser } from "../../src/users/user.service.ts";
+import { addVehicle } from "../../src/vehicles/vehicle.service.ts";
+import { LIMITS } from "../../src/shared/validation.ts";
+import { buildApp } from "../../src/web/app.ts";
+import { launchChromium } from "../support/chromium.ts";
+import { openMigrated, TARGETS, testContext } from "../support/databases.ts";
+
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } as const;
+
+/** How far the page is wider than the phone (0 when it fits). Not innerWidth: a phone zooms out to fit a page too wide, widening it. */
+function overflowOf(page: Page): Promise<number> {
+  const width = PHONE.viewport.width;
+  return page.evaluate(
+    (width) => Math.max(0, document.documentElement.scrollWidth - width, window.innerWidth - width),
+    width,
+  );
+}
+
+describe("one long word on a phone", () => {
+  let database: Database;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let base: string;
+  let rideId: string;
+
+  beforeAll(async () => {
+    database = await openMigrated(TARGETS[0]!);
+    const ctx = testContext(database);
+    app = await buildApp({
+      config: loadConfig({ SESSION_SECRET: "x".repeat(40), MAP_TILE_URL: "off" }),
+      ctx,
+      logger: false,
+    });
+    base = (await app.listen({ host: "127.0.0.1", port: 0 })).replace("localhost", "127.0.0.1");
+    const password = "long-words-password";
+    const rider = await register(ctx, {
+      city: "boston",
+      name: "N".repeat(LIMITS.name),
+      username: "u".repeat(LIMITS.username),
+      email: `${"e".repeat(LIMITS.email - "@example.com".length)}@example.com`,
+      password,
+    });
+    await addVehicle(ctx, {
+      ownerCity: "boston",
+      ownerId: rider.id,
+      type: "scooter",
+      color: "blue",
+      brand: "B".repeat(LIMITS.brand),
+      location: "L".repeat(LIMITS.address),
+    });
+    const owner = await addUser(ctx, { city: "boston", name: "O".repeat(LIMITS.name) });
+    const bike = await addVehicle(ctx, {
+      ownerCity: "boston",
+      ownerId: owner.id,
+      type: "bike",
+      color: "red",
+      brand: "K".repeat(LIMITS.brand),
+      location: "S".repeat(LIMITS.address),
+    });
+    const ride = await startRide(ctx, { city: "boston", vehicleId: bike.id, riderId: rider.id });
+    await endRide(ctx, {
+      city: "boston",
+      rideId: ride.id,
+      location: "E".repeat(LIMITS.address),
+      actor: "system",
+    });
+    rideId = ride.id;
+
+    browser = await launchChromium();
+    context = await browser.newContext({ ...PHONE, locale: "en-US" });
+    const { token } = await login(ctx, { username: rider.username!, password });
+    await context.addCookies([
+      { name: "movr_session", value: token, url: base, httpOnly: true, sameSite: "Lax" },
+    ]);
+    page = await context.newPage();
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await app?.close();
+    await database?.close();
+  });
+
+  it("breaks it rather than widen any page", async () => {
+    const wide: string[] = [];
+    const visit = async (label: string, url: string) => {
+      await page.goto(`${base}${url}`);
+      const by = await overflowOf(page);
+      if (by > 0) wide.push(`${label}: ${by} px too wide`);
+    };
+    for (const url of ["/vehicles", "/vehicles/new", "/profile", "/rides", `/rides/${rideId}`, "/users"])
+      await visit(url, url);
+    // A city MovR does not serve, quoted in the page's note.
+    await visit("an unserved city", `/vehicles?city=${"Z".repeat(80)}`);
+    // A message quoting what the rider typed, as "Ride ended at …" does.
+    const flash = { kind: "success", text: `Ride ended at ${"E".repeat(LIMITS.address)}.` };
+    await context.addCookies([
+      { name: "movr_flash", value: Buffer.from(JSON.stringify(flash)).toString("base64url"), url: base },
+    ]);
+    await visit("a message", "/vehicles");
+    expect(wide).toEqual([]);
+  });
+});
