@@ -29,6 +29,7 @@ import { pageRoutes } from "./pages/pages.routes.ts";
 import {
   answerHeaders,
   clientErrorHandler,
+  connectRefusal,
   docsContentSecurityPolicy,
   securityHeaders,
 } from "./security-headers.ts";
@@ -69,19 +70,35 @@ function staticPage(reply: FastifyReply, status: number, title: string, sentence
     );
 }
 
+/** Node's test for an Expect it meets itself (lib/_http_server.js): 100-continue, any case. */
+const CONTINUE_EXPECTATION = /(?:^|\W)100-continue(?:$|\W)/i;
+
 /**
- * Refuses an HTTP/1.1 request without a Host header (RFC 9112 section 3.2), as Node would, with
- * a 400 in the contract's shape (a page for a browser) and the connection closed. HTTP/1.0
- * requests need no Host and pass.
+ * The requests Node itself refuses, refused here instead, in the contract's shape (a page for a
+ * browser) with every answer's headers, a request id and Connection: close (Node answers them
+ * with a bare status and an empty body): an HTTP/1.1 request without a Host header (RFC 9112
+ * section 3.2; HTTP/1.0 needs none), and one whose Expect asks for something other than
+ * 100-continue (417, RFC 9110 section 10.1.1). Node hands both to Fastify because app.ts turns
+ * its own checks off (requireHostHeader) or listens for them (checkExpectation).
  */
-function requireHost(app: FastifyInstance): void {
-  const message = "The request has no Host header, which HTTP/1.1 requires.";
+function refuseAsNodeWould(app: FastifyInstance): void {
+  const noHost = "The request has no Host header, which HTTP/1.1 requires.";
+  const expectation =
+    "The request's Expect header asks for something this server does not do (only 100-continue).";
   // Callback style, like the other hooks every request runs (ADR 020).
   app.addHook("onRequest", (request, reply, done) => {
-    if (request.headers.host !== undefined || request.raw.httpVersion !== "1.1") return done();
+    if (request.raw.httpVersion !== "1.1") return done();
+    const { host, expect } = request.headers;
+    const [status, message] =
+      host === undefined
+        ? [400, noHost]
+        : expect !== undefined && !CONTINUE_EXPECTATION.test(expect)
+          ? [417, expectation]
+          : [0, ""];
+    if (status === 0) return done();
     void reply.header("connection", "close");
-    if (wantsPage(request)) return void staticPage(reply, 400, "That did not work", message);
-    void reply.status(400).send({ error: { code: "invalid_request", message } });
+    if (wantsPage(request)) return void staticPage(reply, status, "That did not work", message);
+    void reply.status(status).send({ error: { code: "invalid_request", message } });
   });
 }
 
@@ -120,16 +137,21 @@ export async function buildApp({
     // Requests Node cannot parse (431, malformed request line): the contract's shape too.
     clientErrorHandler: clientErrorHandler(headers),
     // Node answers an HTTP/1.1 request without Host with a bare 400 before Fastify sees it;
-    // requireHost (below) refuses it instead, in the contract's shape with every answer's headers.
+    // refuseAsNodeWould (below) refuses it instead, in the contract's shape with every answer's headers.
     http: { requireHostHeader: false },
   });
+  // Node answers an Expect other than 100-continue with a bare 417 unless this event is heard:
+  // Fastify gets the request, and refuseAsNodeWould answers it.
+  app.server.on("checkExpectation", (req, res) => app.server.emit("request", req, res));
+  // Node drops a CONNECT without a word unless this event is heard: MovR is no proxy.
+  app.server.on("connect", connectRefusal(headers));
 
   const appMetrics = metrics ?? createMetrics();
   appMetrics.watchDatabase(ctx.database);
   await app.register(metricsPlugin, { metrics: appMetrics, config: config.metrics });
   // Headers first: a hook that answers early (draining's 503) sends them too.
   securityHeaders(app, headers);
-  requireHost(app);
+  refuseAsNodeWould(app);
   drainingHooks(app);
   await app.register(cookie);
   bodyParsers(app, config.bodyLimitBytes);

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import helmet, { type HelmetOptions } from "helmet";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { AppConfig } from "../config.ts";
 
 /** The CSP's img-src: our own images, inline data: images, and the configured extra origins. */
@@ -140,10 +141,28 @@ const CLIENT_ERRORS: Record<string, [number, string, string]> = {
 export function clientErrorHandler(
   headers: AnswerHeaders,
 ): (err: NodeJS.ErrnoException, socket: Socket) => void {
-  const lines = Object.entries(headers.values)
-    .map(([name, value]) => `${name}: ${value}\r\n`)
-    .join("");
+  const lines = headerLines(headers);
   return (err, socket) => answerClientError(err, socket, lines);
+}
+
+/**
+ * The server's `connect` listener: Node drops a CONNECT request (a proxy's method) without an
+ * answer unless one listens. Answers 404 in the contract's shape, as any method and path the app
+ * does not serve, with helmet's headers, and closes.
+ */
+export function connectRefusal(headers: AnswerHeaders): (request: IncomingMessage, socket: Duplex) => void {
+  const lines = headerLines(headers);
+  return (_request, socket) => {
+    if (!socket.writable) return void socket.destroy();
+    rawAnswer(
+      socket,
+      lines,
+      404,
+      "Not Found",
+      "not_found",
+      "There is nothing at CONNECT: MovR is not a proxy.",
+    );
+  };
 }
 
 function answerClientError(err: NodeJS.ErrnoException, socket: Socket, headerLines: string): void {
@@ -156,7 +175,26 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket, headerLin
     "Bad Request",
     "The request is malformed: it is not valid HTTP.",
   ];
-  const body = JSON.stringify({ error: { code: "invalid_request", message } });
+  rawAnswer(socket, headerLines, status, reason, "invalid_request", message);
+}
+
+/** helmet's headers as the lines of a raw answer. */
+function headerLines(headers: AnswerHeaders): string {
+  return Object.entries(headers.values)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
+}
+
+/** An answer written on the socket itself, in the contract's shape, and the connection closed. */
+function rawAnswer(
+  socket: Duplex,
+  headerLines: string,
+  status: number,
+  reason: string,
+  code: string,
+  message: string,
+): void {
+  const body = JSON.stringify({ error: { code, message } });
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\n` +
       "Content-Type: application/json; charset=utf-8\r\n" +

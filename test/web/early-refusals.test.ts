@@ -1,7 +1,8 @@
 // Requests refused before any route runs: the router (bad percent-encoding, an over-long segment,
 // an unknown address or method), the body parsers (too large, malformed, an unknown or malformed
-// Content-Type, not UTF-8), Node itself (a malformed request line) and our own check of Host (an
-// HTTP/1.1 request without one, which Node would refuse bare). Every answer carries the headers
+// Content-Type, not UTF-8), Node itself (a malformed request line, a CONNECT) and our own checks
+// of what Node would refuse bare (an HTTP/1.1 request without Host, an Expect other than
+// 100-continue). Every answer carries the headers
 // every other answer has (helmet's, the request id; no-store on the API), and a browser gets an
 // HTML page where an API client gets the contract's JSON error, never a stack trace.
 import net from "node:net";
@@ -217,6 +218,52 @@ describe("requests refused before any route runs", () => {
       expect(headers["cache-control"]).toBe("no-store");
       expect(JSON.parse(body)).toMatchObject({ error: { code: "invalid_request", message: /Host/ } });
     }
+  });
+
+  // Node answers an Expect it does not meet with a bare 417 (no body, none of our headers).
+  it.each([
+    { what: "API", method: "POST", url: "/api/v1/auth/login", accept: "application/json", answer: "json" },
+    { what: "page", method: "GET", url: "/vehicles", accept: HTML.accept, answer: "page" },
+  ])("an Expect other than 100-continue, $what: 417 with the headers of every answer", async (row) => {
+    const body = row.method === "POST" ? "{}" : "";
+    const {
+      status,
+      headers,
+      body: answer,
+    } = await rawExchange(
+      `${row.method} ${row.url} HTTP/1.1\r\nHost: movr.test\r\nAccept: ${row.accept}\r\nExpect: 200-ok\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nX-Request-Id: expect-${row.what}\r\n\r\n${body}`,
+    );
+    expect(status, answer).toBe(417);
+    expectSecurityHeaders(headers, row.what);
+    expect(headers["x-request-id"]).toBe(`expect-${row.what}`);
+    expect(headers.connection).toBe("close");
+    if (row.answer === "page") {
+      expect(headers["content-type"]).toMatch(/^text\/html/);
+      expect(answer).toMatch(/^<!doctype html>[\s\S]*Expect/i);
+    } else {
+      expect(headers["cache-control"]).toBe("no-store");
+      expect(JSON.parse(answer)).toMatchObject({ error: { code: "invalid_request", message: /Expect/ } });
+    }
+  });
+
+  it("Expect: 100-continue is met, in any case, and the request served", async () => {
+    const { status, body } = await rawExchange(
+      "GET /healthz HTTP/1.1\r\nHost: movr.test\r\nExpect: 100-Continue\r\nConnection: close\r\n\r\n",
+    );
+    expect(status, body).toBe(100);
+    expect(body).toMatch(/^HTTP\/1\.1 200 [\s\S]*\{"status":"ok"\}$/);
+  });
+
+  // Node closes a CONNECT (a proxy's method) without answering at all.
+  it("a CONNECT is answered 404 in the contract's shape, not dropped", async () => {
+    const { status, headers, body } = await rawExchange(
+      "CONNECT db.internal:5432 HTTP/1.1\r\nHost: db.internal:5432\r\n\r\n",
+    );
+    expect(status, body).toBe(404);
+    expectSecurityHeaders(headers, "CONNECT");
+    expect(headers["cache-control"]).toBe("no-store");
+    expect(JSON.parse(body)).toMatchObject({ error: { code: "not_found", message: /CONNECT/ } });
   });
 
   it("an HTTP/1.0 request needs no Host and is served", async () => {
