@@ -7,6 +7,7 @@
 // HTML page where an API client gets the contract's JSON error, never a stack trace.
 import net from "node:net";
 import { describe, expect, it } from "vitest";
+import { apiAccount } from "../support/api-account.ts";
 import { useTestApp } from "../support/test-app.ts";
 
 const t = useTestApp({}, { listen: true });
@@ -216,7 +217,9 @@ describe("requests refused before any route runs", () => {
       expect(body).toMatch(/^<!doctype html>/i);
     } else {
       expect(headers["cache-control"]).toBe("no-store");
-      expect(JSON.parse(body)).toMatchObject({ error: { code: "invalid_request", message: /Host/ } });
+      expect(JSON.parse(body)).toMatchObject({
+        error: { code: "invalid_request", message: expect.stringMatching(/Host/) },
+      });
     }
   });
 
@@ -243,7 +246,9 @@ describe("requests refused before any route runs", () => {
       expect(answer).toMatch(/^<!doctype html>[\s\S]*Expect/i);
     } else {
       expect(headers["cache-control"]).toBe("no-store");
-      expect(JSON.parse(answer)).toMatchObject({ error: { code: "invalid_request", message: /Expect/ } });
+      expect(JSON.parse(answer)).toMatchObject({
+        error: { code: "invalid_request", message: expect.stringMatching(/Expect/) },
+      });
     }
   });
 
@@ -263,13 +268,88 @@ describe("requests refused before any route runs", () => {
     expect(status, body).toBe(404);
     expectSecurityHeaders(headers, "CONNECT");
     expect(headers["cache-control"]).toBe("no-store");
-    expect(JSON.parse(body)).toMatchObject({ error: { code: "not_found", message: /CONNECT/ } });
+    expect(JSON.parse(body)).toMatchObject({
+      error: { code: "not_found", message: expect.stringMatching(/CONNECT/) },
+    });
   });
 
   it("an HTTP/1.0 request needs no Host and is served", async () => {
     const { status, body } = await rawExchange("GET /healthz HTTP/1.0\r\n\r\n");
     expect(status, body).toBe(200);
     expect(JSON.parse(body)).toEqual({ status: "ok" });
+  });
+});
+
+// (expect.stringMatching: a bare regular expression inside toMatchObject matches any string in Vitest 4.)
+// The API's bodies are JSON (shared/spec/api.md). The pages' form parser read a form body sent to
+// the API as if it were JSON, so a login or a register worked as a form: the kind of request any
+// other site can make a browser send without asking.
+describe("the API takes JSON bodies only", () => {
+  const FORMS: { what: string; type: string | undefined; body: string }[] = [
+    { what: "a form", type: FORM["content-type"], body: "" },
+    { what: "text", type: "text/plain", body: "" },
+    { what: "multipart", type: "multipart/form-data; boundary=b", body: "" },
+    { what: "no Content-Type", type: undefined, body: "" },
+  ];
+  it.each(FORMS)("$what: 400 naming the body and the JSON type, and nothing done", async ({ type }) => {
+    const account = await apiAccount(t.app, { password: "correct horse" });
+    const fields = {
+      city: "boston",
+      name: "Form Rider",
+      username: `f${account.username}`,
+      email: "form@example.com",
+      password: "correct horse",
+    };
+    const encode = (o: Record<string, string>) =>
+      type?.startsWith("multipart")
+        ? Object.entries(o)
+            .map(([k, v]) => `--b\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+            .join("") + "--b--\r\n"
+        : type === FORM["content-type"]
+          ? new URLSearchParams(o).toString()
+          : JSON.stringify(o);
+    const { headers: auth } = account;
+    const attempts = [
+      { method: "POST", url: "/api/v1/auth/register", payload: encode(fields) },
+      {
+        method: "POST",
+        url: "/api/v1/auth/login",
+        payload: encode({ username: account.username, password: "correct horse" }),
+      },
+      {
+        method: "POST",
+        url: "/api/v1/vehicles",
+        auth,
+        payload: encode({ type: "bike", location: "Here", color: "red" }),
+      },
+      { method: "DELETE", url: "/api/v1/me", auth, payload: encode({ confirm: "yes" }) },
+    ] as const;
+    for (const a of attempts) {
+      const res = await t.app.inject({
+        method: a.method,
+        url: a.url,
+        headers: { ...(type === undefined ? {} : { "content-type": type }), ...("auth" in a ? a.auth : {}) },
+        payload: a.payload,
+      });
+      const what = `${a.method} ${a.url}`;
+      expect(res.statusCode, `${what}: ${res.body}`).toBe(400);
+      expect(res.json(), what).toMatchObject({
+        error: {
+          code: "invalid_request",
+          message: expect.stringMatching(/^body must be JSON.*application\/json/),
+        },
+      });
+    }
+    // Nothing happened: no account registered, the account still there, no vehicle added.
+    const login = await t.app.inject({
+      method: "POST",
+      url: "/api/v1/auth/login",
+      payload: { username: fields.username, password: "correct horse" },
+    });
+    expect(login.statusCode).toBe(401);
+    const mine = await t.app.inject({ method: "GET", url: "/api/v1/me/vehicles", headers: auth });
+    expect(mine.statusCode).toBe(200);
+    expect(mine.json()).toEqual({ vehicles: [] });
   });
 });
 

@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AuthContext } from "../../auth/auth.service.ts";
 import { regionOfCity } from "../../cities/region.config.ts";
+import { invalid } from "../../shared/errors.ts";
 import type { AppConfig } from "../../config.ts";
 import { authRoutes } from "./auth.routes.ts";
 import { promoCodeRoutes } from "./promo-code.routes.ts";
@@ -40,6 +41,23 @@ function cityOf(request: FastifyRequest, from: CityFrom | undefined): unknown {
   }
 }
 
+/** application/json, with or without parameters (`; charset=utf-8`), in any case. */
+const JSON_TYPE = /^application\/json[ \t]*(?:;|$)/i;
+
+/**
+ * The API takes JSON bodies only (shared/spec/api.md): a form, text or multipart body is refused
+ * before it is parsed, on every route, whether or not the route takes a body. The pages' form
+ * parser would otherwise read `username=…&password=…` into a login, and those are the types a
+ * page on any other site can make a browser send without asking (a CORS "simple" request).
+ * A zero-length body is no body, whatever its Content-Type (body-parsers.ts).
+ */
+function requireJsonBody(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
+  const { "content-length": length, "transfer-encoding": chunked, "content-type": type } = request.headers;
+  const hasBody = chunked !== undefined || (length !== undefined && length !== "0");
+  if (!hasBody || (type !== undefined && JSON_TYPE.test(type))) return done();
+  done(invalid("body", "must be JSON, sent with Content-Type: application/json"));
+}
+
 /** The JSON API of shared/spec/api.md, one file per feature. */
 export async function apiRoutes(app: FastifyInstance, opts: RouteOptions): Promise<void> {
   app.setValidatorCompiler(apiValidatorCompiler);
@@ -58,6 +76,7 @@ export async function apiRoutes(app: FastifyInstance, opts: RouteOptions): Promi
     if (region) void reply.header(REGION_HEADER, region);
     done();
   });
+  app.addHook("onRequest", requireJsonBody);
   // Not `opts` itself: it carries this plugin's prefix, which children would add again.
   const shared: RouteOptions = { config: opts.config, ctx: opts.ctx };
   for (const routes of [authRoutes, regionRoutes, vehicleRoutes, rideRoutes, promoCodeRoutes]) {
