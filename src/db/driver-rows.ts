@@ -2,8 +2,9 @@
 // (src/db/prepared.ts preparedRead). Drizzle's own row mapping checks every field's kind on every
 // row (`is()`), walks a path per field and parses each timestamp with the Date parser; here the
 // per-column work is decided when the statement is built. See docs/decisions/020-hot-reads.md.
+import { createRequire } from "node:module";
 import { Column, getTableColumns, is, SQL, Table } from "drizzle-orm";
-import pg from "pg";
+import type pg from "pg";
 import { pushAll } from "../shared/arrays.ts";
 import { daysInMonth, isOnCalendar, OutOfRangeTime } from "../shared/calendar.ts";
 import type { Db } from "./database.ts";
@@ -16,15 +17,31 @@ export type DriverRun = (name: string, text: string, params: unknown[]) => Promi
 // driver's parser, as with Drizzle, so each column's decoder sees what it would under Drizzle.
 const TEXT_TYPE_IDS = new Set([1114, 1184, 1082, 1186, 1115, 1185, 1182, 1187, 1231]);
 const asText = (value: unknown) => value;
+// pg's own parsers, for every other type. Required on first use, by a process that sends to a pg
+// client and so has loaded pg already: the embedded database's start does not load the driver.
+let pgTypes: typeof pg.types | undefined;
 const PG_TYPES = {
   getTypeParser: (id: number, format?: string) =>
-    TEXT_TYPE_IDS.has(id) ? asText : pg.types.getTypeParser(id, format as "text"),
+    TEXT_TYPE_IDS.has(id)
+      ? asText
+      : (pgTypes ??= (createRequire(import.meta.url)("pg") as typeof pg).types).getTypeParser(
+          id,
+          format as "text",
+        ),
 };
 const PGLITE_PARSERS = Object.fromEntries([...TEXT_TYPE_IDS].map((id) => [id, asText]));
+
+/**
+ * Marks the clients the embedded database hands to Drizzle (PGlite behind its session gate),
+ * which take no statement name; every other client is a pg pool or client.
+ */
+export const PGLITE_CLIENT: unique symbol = Symbol("movr.pgliteClient");
 
 interface PgliteLike {
   query(text: string, params: unknown[], options: object): Promise<{ rows: unknown[] }>;
 }
+
+type PgLike = Pick<pg.Pool, "query">;
 
 const runners = new WeakMap<Db, DriverRun>();
 
@@ -36,15 +53,15 @@ const runners = new WeakMap<Db, DriverRun>();
 export function driverRun(db: Db): DriverRun {
   let run = runners.get(db);
   if (run === undefined) {
-    const client = (db as unknown as { $client: unknown }).$client;
-    if (client instanceof pg.Pool || client instanceof pg.Client) {
-      const on = client;
-      run = async (name, text, values) =>
-        (await on.query<unknown[]>({ name, text, values, rowMode: "array", types: PG_TYPES })).rows;
-    } else {
-      const on = client as PgliteLike;
+    const client = (db as unknown as { $client: object }).$client;
+    if (PGLITE_CLIENT in client) {
+      const on = client as unknown as PgliteLike;
       run = async (_name, text, values) =>
         (await on.query(text, values, { rowMode: "array", parsers: PGLITE_PARSERS })).rows as unknown[][];
+    } else {
+      const on = client as PgLike;
+      run = async (name, text, values) =>
+        (await on.query<unknown[]>({ name, text, values, rowMode: "array", types: PG_TYPES })).rows;
     }
     runners.set(db, run);
   }

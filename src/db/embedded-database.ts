@@ -7,6 +7,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import type { DatabaseConfig } from "../config.ts";
 import { DatabaseUnavailableError } from "../shared/errors.ts";
 import type { Database, Db, SqlSession } from "./database.ts";
+import { PGLITE_CLIENT } from "./driver-rows.ts";
 import { pgliteOptions, seedDataDir, templateArchive } from "./embedded-engine.ts";
 import { acquireEmbeddedLock, type EmbeddedLock } from "./embedded-lock.ts";
 import { serveSql } from "./embedded-sql-server.ts";
@@ -45,6 +46,7 @@ export async function openEmbedded(config: DatabaseConfig, inMemory: boolean): P
   // the SQL port's clients: every user, here and on the port, takes this gate first.
   const gate = new SessionGate();
   const gated = {
+    [PGLITE_CLIENT]: true,
     query: (sql: string, params?: unknown[], options?: QueryOptions) =>
       gate.run(() => client.query(sql, params, options)),
     transaction: <T>(fn: Parameters<PGlite["transaction"]>[0]) =>
@@ -56,6 +58,7 @@ export async function openEmbedded(config: DatabaseConfig, inMemory: boolean): P
   // prepared.ts): it sends to the transaction under way, and the gate lets one run at a time.
   let current: Transaction | undefined;
   const inTransaction = {
+    [PGLITE_CLIENT]: true,
     query: (sql: string, params?: unknown[], options?: QueryOptions) => {
       if (!current) throw new Error("A transaction statement ran outside its transaction");
       return current.query(sql, params, options);

@@ -2,6 +2,7 @@
 // drivers, Drizzle nor the web server: each command imports what it runs when it runs.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -102,6 +103,32 @@ describe("commands load only what they use", () => {
     expect(packages).toContain("fastify");
     expect(packages).toContain("pg");
     expect(packages).not.toContain("@electric-sql/pglite");
+  });
+
+  it("the server on the embedded database never loads the pg driver", async () => {
+    // It starts in full (the database, migrations, demo data, the app), then finds PORT taken.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    try {
+      const { packages, code } = await modulesLoadedBy(
+        [],
+        {
+          DATABASE_URL: "",
+          MOVR_DATA_DIR: path.join(logDir, "embedded-data"),
+          MOVR_EMBEDDED_SQL_PORT: "off",
+          SESSION_SECRET: "s".repeat(40),
+          HOST: "127.0.0.1",
+          PORT: String((taken.address() as AddressInfo).port),
+        },
+        MAIN_JS,
+      );
+      expect(code).toBe(1);
+      for (const name of ["@electric-sql/pglite", "fastify", "drizzle-orm"])
+        expect(packages, name).toContain(name);
+      expect(packages).not.toContain("pg");
+    } finally {
+      taken.close();
+    }
   });
 
   it("the primary of a cluster (WEB_CONCURRENCY > 1) migrates and supervises without the web server", async () => {
