@@ -13,6 +13,7 @@ import type { PGlite } from "@electric-sql/pglite";
 import type { EmbeddedSqlConfig } from "../config.ts";
 import { DatabaseUnavailableError } from "../shared/errors.ts";
 import type { Database } from "./database.ts";
+import { copiesFromClient, COPY_FROM_CLIENT_REFUSING_SQL } from "./embedded-copy.ts";
 import type { SessionGate } from "./session-gate.ts";
 
 const SSL_REQUEST = 80877103;
@@ -71,6 +72,7 @@ const ROLLBACK = frontend("Q", "ROLLBACK\0");
 /** Close of a prepared statement (no error when there is none). */
 const closeStatement = (name: string) => frontend("C", `S${name}\0`);
 
+const QUERY = 0x51; // 'Q'
 const PARSE = 0x50; // 'P'
 const BIND = 0x42; // 'B'
 const DESCRIBE = 0x44; // 'D'
@@ -107,6 +109,25 @@ function withStatementPrefix(message: Buffer, prefix: Buffer): { message: Buffer
   const out = Buffer.concat([message.subarray(0, at), prefix, message.subarray(at)]);
   out.writeInt32BE(out.length - 1, 1);
   return { message: out, name: `${prefix.toString("utf8")}${message.toString("utf8", at, end)}` };
+}
+
+/**
+ * A Query or Parse whose text would COPY from the client (embedded-copy.ts) with the text
+ * replaced by a statement that fails saying why; any other message unchanged. PGlite handed the
+ * COPY alone would wait for its data in a busy loop and stop the whole process.
+ */
+function withoutCopyFromClient(message: Buffer): Buffer {
+  const type = message[0];
+  if (type !== QUERY && type !== PARSE) return message;
+  const start = type === QUERY ? 5 : message.indexOf(0, 5) + 1; // Parse: after the statement's name
+  const end = message.indexOf(0, start);
+  if (start <= 0 || end < start || !copiesFromClient(message.toString("utf8", start, end))) return message;
+  // Parse keeps its statement name; it declares no parameter types (the text takes none).
+  const body = [message.subarray(5, start), Buffer.from(`${COPY_FROM_CLIENT_REFUSING_SQL}\0`, "utf8")];
+  if (type === PARSE) body.push(Buffer.alloc(2));
+  const out = Buffer.concat([message.subarray(0, 5), ...body]);
+  out.writeInt32BE(out.length - 1, 1);
+  return out;
 }
 
 /** Numbers the connections: each one's statement names get a prefix of their own. */
@@ -224,7 +245,7 @@ class Connection {
         this.socket.end();
         return;
       }
-      const own = withStatementPrefix(message, this.#prefix);
+      const own = withStatementPrefix(withoutCopyFromClient(message), this.#prefix);
       if (own.name !== undefined && message[0] === PARSE) this.#statements.add(own.name);
       if (own.name !== undefined && message[0] === CLOSE) this.#statements.delete(own.name);
       await this.#execute(own.message);

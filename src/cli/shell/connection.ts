@@ -6,6 +6,7 @@ import pg from "pg";
 import { TimedClient } from "../../db/connect-timeout.ts";
 import { parseServerUrl } from "../../db/database.ts";
 import type { Dialect } from "../../db/database.ts";
+import { copiesFromClient, COPY_FROM_CLIENT_REFUSING_SQL } from "../../db/embedded-copy.ts";
 
 export interface ShellResult {
   fields: string[];
@@ -121,7 +122,9 @@ export async function openPgliteShell(db: PGlite, description: string): Promise<
     dialect: "postgres",
     description,
     async run(sql) {
-      const results = await db.exec(sql, { rowMode: "array", parsers });
+      // A COPY from the client would stop PGlite (and this process) for good: it fails instead.
+      const text = copiesFromClient(sql) ? COPY_FROM_CLIENT_REFUSING_SQL : sql;
+      const results = await db.exec(text, { rowMode: "array", parsers });
       const r = results[results.length - 1];
       const fields = (r?.fields ?? []).map((f) => f.name);
       return {
