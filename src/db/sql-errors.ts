@@ -63,6 +63,9 @@ export function isConnectionError(err: unknown): boolean {
  *   (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 57P04 database_dropped,
  *   57P05 idle_session_timeout).
  * - `no_database`: the database named by the URL does not exist (3D000; dropped or not created yet).
+ * - `no_schema`: the database is there but MovR's tables or schema are not (42P01 undefined_table,
+ *   3F000 invalid_schema_name): dropped and re-created empty, being restored, or not migrated yet.
+ *   Nothing a client sent causes it, and it ends when the database is set up again.
  * - `pool_timeout`: no pooled connection was free within DB_POOL_ACQUIRE_TIMEOUT_MS.
  * - `timeout`: the statement ran past statement_timeout or was cancelled (57014), or a lock wait
  *   ran past lock_timeout (55P03).
@@ -73,7 +76,14 @@ export function isConnectionError(err: unknown): boolean {
  * pgcode list (40003 "result is ambiguous").
  */
 export type UnavailabilityKind =
-  "connection" | "shutdown" | "no_database" | "pool_timeout" | "timeout" | "ambiguous" | "resources";
+  | "connection"
+  | "shutdown"
+  | "no_database"
+  | "no_schema"
+  | "pool_timeout"
+  | "timeout"
+  | "ambiguous"
+  | "resources";
 
 /** SQLSTATE 40003: CockroachDB's "result is ambiguous". */
 export const STATEMENT_COMPLETION_UNKNOWN = "40003";
@@ -89,6 +99,7 @@ function kindOfState(state: string): UnavailabilityKind | undefined {
   if (state.startsWith("08")) return "connection";
   if (/^57P0[1-5]$/.test(state)) return "shutdown";
   if (state === "3D000") return "no_database";
+  if (state === "42P01" || state === "3F000") return "no_schema";
   if (state === "57014" || state === "55P03") return "timeout";
   if (state.startsWith("53")) return "resources";
   return undefined;

@@ -81,6 +81,10 @@ const OUTAGES: Record<UnavailabilityKind, { message: string; retryAfterSeconds: 
     message: "The database is not available right now; try again later.",
     retryAfterSeconds: 30,
   },
+  no_schema: {
+    message: "The database is not set up for MovR right now; try again later.",
+    retryAfterSeconds: 30,
+  },
   pool_timeout: {
     message: "The database is busy and no connection was free in time; try again shortly.",
     retryAfterSeconds: 2,

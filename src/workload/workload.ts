@@ -86,7 +86,11 @@ export type Outcome =
 export function classify(err: unknown): Outcome {
   if (err instanceof Skip) return { kind: "conflict", code: err.code };
   if (err instanceof DomainError && EXPECTED.has(err.code)) return { kind: "conflict", code: err.code };
-  const outage = unavailabilityOf(err) ?? (isConnectionError(err) ? "connection" : undefined);
+  // Tables missing mid-run (no_schema, 42P01) stay fatal: the operator is there to run
+  // "movr load" (run.report.ts says so), and no retry brings them back.
+  const kind = unavailabilityOf(err);
+  const outage =
+    kind === "no_schema" ? undefined : (kind ?? (isConnectionError(err) ? "connection" : undefined));
   const state = sqlState(err) ?? errorCode(err) ?? (outage === undefined ? "other" : outage);
   const message = err instanceof Error ? err.message : String(err);
   return { kind: "error", state, outage, connection: outage !== undefined, message };

@@ -8,6 +8,7 @@ export const OUTAGE_STATES = {
   connection: ["08000", "08003", "08006", "08001", "08004"],
   shutdown: ["57P01", "57P02", "57P03", "57P04", "57P05"],
   no_database: ["3D000"],
+  no_schema: ["42P01", "3F000"],
   timeout: ["57014", "55P03"],
   ambiguous: ["40003"],
   resources: ["53000", "53100", "53200", "53300", "53400"],

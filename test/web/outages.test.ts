@@ -72,3 +72,39 @@ describe.each(TARGETS)("outages over HTTP on $name", (target) => {
     });
   }
 });
+
+// The database is there but MovR's tables are not: dropped and re-created empty (a restore in
+// progress), or never migrated. The server was answering 500 "internal" on every route.
+describe.each(TARGETS)("a database without MovR's tables on $name", (target) => {
+  let database: Database;
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    database = await target.open();
+    app = await buildApp({ config, ctx: testContext(database), logger: false });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await database?.close();
+  });
+
+  it("answers 503 with Retry-After on the API's reads and writes, and a readable page", async () => {
+    const message = expectUnavailable(
+      await app.inject({ method: "GET", url: "/api/v1/cities/boston/vehicles" }),
+      "vehicles",
+    );
+    expect(message).toMatch(/not set up/);
+    expectUnavailable(await app.inject({ method: "GET", url: "/api/v1/promo-codes" }), "promo codes");
+    expectUnavailable(await registerOverApi(app, { username: "tina_tables" }), "register");
+    // A browser with a session cookie: looking the session up needs the sessions table.
+    const page = await app.inject({
+      method: "GET",
+      url: "/vehicles",
+      headers: { accept: "text/html", cookie: `movr_session=Ym9zdG9u.${"A".repeat(43)}` },
+    });
+    expect(page.statusCode, page.body.slice(0, 300)).toBe(503);
+    expect(Number(page.headers["retry-after"])).toBeGreaterThan(0);
+    expect(page.body).toMatch(/try again/i);
+    expect(page.body).not.toMatch(LEAKS);
+  });
+});

@@ -308,8 +308,8 @@ describe("unavailable database", () => {
 
   it("an unexpected driver error gives a bare 500 without SQL or stack", async () => {
     const broken = failingDb(() => {
-      const err = new Error('relation "vehicles" does not exist: SELECT * FROM vehicles WHERE city = $1');
-      return Object.assign(err, { code: "42P01" });
+      const err = new Error('syntax error at or near "WHERE": SELECT * FROM vehicles WHERE city = $1');
+      return Object.assign(err, { code: "42601" });
     });
     const { app, close } = await withDb(broken);
     try {
