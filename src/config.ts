@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { REFERENCE_REGIONS, parseRegionMap, type RegionMap } from "./cities/region.config.ts";
+import { isText, TEXT_PROBLEM } from "./shared/text.ts";
 
 /** The package's folder (where package.json is), whether this module runs from src/ or dist/src/. */
 export const PROJECT_ROOT = packageRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -246,6 +247,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (blank.length > 0) {
     const problems = blank.map((name) => `${name}: is only spaces (leave it empty or unset for the default)`);
     throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+  }
+  // The text rule (src/shared/text.ts) of every other edge holds here too: a region named with
+  // a control character made every city route answer 500 (Node refuses it in x-movr-region),
+  // and a value is never echoed back to the terminal with its escape sequences.
+  const notText = ENV_NAMES.filter((name) => env[name] !== undefined && !isText(env[name]));
+  if (notText.length > 0) {
+    throw new ConfigError(
+      `Invalid configuration: ${notText.map((name) => `${name}: ${TEXT_PROBLEM}`).join("; ")}`,
+    );
   }
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = EnvSchema.safeParse(cleaned);

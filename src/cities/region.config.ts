@@ -56,6 +56,10 @@ function withCurrency(text: string, where: (name: string) => string): [string, s
   return [name, currencyCode(text.slice(colon + 1), where(name))];
 }
 
+const REGION_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const REGION_NAME_RULE =
+  "is not a region name: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 63 characters (us-east1, eastus, aws-us-east-1)";
+
 /**
  * Parses `region=city,city;region=city` (the form of MOVR_REGIONS and of `--region-city` flags
  * joined together). Each city may belong to one region only. A currency may follow a region
@@ -82,6 +86,10 @@ export function parseRegionMap(text: string): RegionMap {
             .map((c) => withCurrency(c, (n) => `city ${n}`))
         : [];
     if (!name || cities.length === 0) throw new Error(`"${part}" is not of the form region=city,city`);
+    // Sent in the x-movr-region header and named in CockroachDB's region statements: a name
+    // outside Latin-1 or with a control character made Node refuse the header (500 on every
+    // city route). Cloud regions are named so anyway (us-east1, eastus, aws-us-east-1).
+    if (!REGION_NAME_RE.test(name)) throw new Error(`region "${name}" ${REGION_NAME_RULE}`);
     const region = regions.get(name) ?? { cities: [], currencies: {} };
     for (const [city, cityCurrency] of cities) {
       if (!city) throw new Error(`"${part}" names a currency without a city`);
