@@ -125,7 +125,7 @@ async function until(
 }
 
 /** The last `n` lines of a capture, for a message. */
-const tail = (c: Capture, n = 30) => c.lines.slice(-n).join("\n");
+const tail = (c: Capture, n = 40) => c.lines.slice(-n).join("\n");
 
 describe.each(TARGETS)("movr run on $name", (target) => {
   let database: Database;
@@ -287,10 +287,12 @@ if (SERVER_URL) {
         ).finally(() => {
           ended = true;
         });
-        // What the run was doing, for a wait that gives up: its last rows and messages, the pool,
-        // and the database's sessions (a lock wait, a session idle in a transaction).
+        // What the run was doing, for a wait that gives up: the pool and the database's sessions
+        // (a lock wait, a session idle in a transaction) as they are, then Ctrl-C and the run's
+        // last output, its summary included (errors by SQLSTATE), or word that it did not end.
         const context = async () => {
           const pool = database.pool!;
+          const poolState = `pool: ${pool.totalCount} connections, ${pool.idleCount} idle, ${pool.waitingCount} waiting`;
           const sessions = await admin
             .query<Record<string, unknown>>(
               `SELECT pid, state, wait_event_type, wait_event, backend_xid IS NOT NULL AS writing,
@@ -300,10 +302,19 @@ if (SERVER_URL) {
             )
             .then((r) => r.rows.map((row) => JSON.stringify(row)).join("\n"))
             .catch((err: Error) => `(sessions unknown: ${err.message})`);
+          io.interrupt();
+          const endedInTime = await Promise.race([
+            running.then(
+              () => true,
+              () => true,
+            ),
+            new Promise<false>((r) => setTimeout(() => r(false), 30_000)),
+          ]);
           return [
             `kills: ${JSON.stringify(kills)}`,
-            `pool: ${pool.totalCount} connections, ${pool.idleCount} idle, ${pool.waitingCount} waiting`,
+            poolState,
             `sessions:\n${sessions}`,
+            endedInTime ? "the run ended on Ctrl-C" : "the run did not end within 30 s of Ctrl-C",
             `stdout (last lines):\n${tail(io.stdout)}`,
             `stderr (last lines):\n${tail(io.stderr)}`,
           ].join("\n");
