@@ -11,6 +11,13 @@ import { isText } from "../shared/text.ts";
 import { READ_HERE, readUrlParameters } from "./url-parameters.ts";
 import type { SqlServer, SqlServerOptions } from "./embedded-sql-server.ts";
 
+/**
+ * What ping() asks: the database answers, and MovR's tables are there. A database dropped and
+ * re-created empty (a restore in progress) answers `SELECT 1` but can serve nothing (no_schema,
+ * sql-errors.ts); readiness says so, so a load balancer stops sending it requests.
+ */
+export const READY_CHECK = "SELECT 1 FROM users LIMIT 0";
+
 export type Db = PgDatabase<PgQueryResultHKT>;
 export type Dialect = "postgres" | "cockroachdb";
 
@@ -72,6 +79,7 @@ export interface Database {
    * migrator's advisory lock). PGlite has one connection, so this is that connection.
    */
   withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  /** Readiness (/readyz): the database answers READY_CHECK, so MovR's tables are there. */
   ping(): Promise<void>;
   close(): Promise<void>;
   /**

@@ -6,7 +6,7 @@ import { PGlite, type QueryOptions, type Transaction } from "@electric-sql/pglit
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import type { DatabaseConfig } from "../config.ts";
 import { DatabaseUnavailableError } from "../shared/errors.ts";
-import type { Database, Db, SqlSession } from "./database.ts";
+import { READY_CHECK, type Database, type Db, type SqlSession } from "./database.ts";
 import { PGLITE_CLIENT } from "./driver-rows.ts";
 import { pgliteOptions, seedDataDir, templateArchive } from "./embedded-engine.ts";
 import { acquireEmbeddedLock, type EmbeddedLock } from "./embedded-lock.ts";
@@ -91,7 +91,7 @@ export async function openEmbedded(config: DatabaseConfig, inMemory: boolean): P
     // The whole of `fn` is one turn: its statements go straight to PGlite, the gate held.
     withSession: (fn) => gate.run(() => fn(session)),
     ping: async () => {
-      await gate.run(() => client.query("SELECT 1"));
+      await gate.run(() => client.query(READY_CHECK));
     },
     close: async () => {
       try {

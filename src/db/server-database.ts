@@ -6,7 +6,14 @@ import pg from "pg";
 import type { DatabaseConfig } from "../config.ts";
 import { DatabaseUnavailableError } from "../shared/errors.ts";
 import { TimedClient } from "./connect-timeout.ts";
-import { parseServerUrl, type Database, type Db, type Dialect, type TransactionMode } from "./database.ts";
+import {
+  parseServerUrl,
+  READY_CHECK,
+  type Database,
+  type Db,
+  type Dialect,
+  type TransactionMode,
+} from "./database.ts";
 import { poolSettingsFor } from "./pool-settings.ts";
 import { AMBIGUOUS_COMMIT, describeError, unavailabilityOf } from "./sql-errors.ts";
 
@@ -98,7 +105,7 @@ export async function openServer(config: DatabaseConfig, raw: string): Promise<D
       }
     },
     ping: async () => {
-      await pool.query("SELECT 1");
+      await pool.query(READY_CHECK);
     },
     close: () => pool.end(),
     pool,

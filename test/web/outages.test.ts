@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import type { Database } from "../../src/db/database.ts";
+import { migrate } from "../../src/db/migrate.ts";
 import { buildApp } from "../../src/web/app.ts";
 import { registerOverApi } from "../support/api-account.ts";
 import { dropServerDatabases, openMigrated, testContext, TARGETS } from "../support/databases.ts";
@@ -106,5 +107,12 @@ describe.each(TARGETS)("a database without MovR's tables on $name", (target) => 
     expect(Number(page.headers["retry-after"])).toBeGreaterThan(0);
     expect(page.body).toMatch(/try again/i);
     expect(page.body).not.toMatch(LEAKS);
+    // Not ready either: a load balancer stops sending it requests (it said 200, the database answering SELECT 1).
+    const ready = await app.inject({ method: "GET", url: "/readyz" });
+    expect(ready.statusCode, ready.body).toBe(503);
+    expect(Number(ready.headers["retry-after"])).toBeGreaterThan(0);
+    await migrate(database);
+    expect((await app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
+    expect((await app.inject({ method: "GET", url: "/api/v1/cities/boston/vehicles" })).statusCode).toBe(200);
   });
 });
