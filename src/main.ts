@@ -6,6 +6,7 @@ import { openDatabase, type Database } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
 import { createLogger } from "./logging/logger.ts";
 import { serveClusterMetrics } from "./metrics/metrics.cluster.ts";
+import { createMetrics } from "./metrics/metrics.registry.ts";
 import { isClusterWorker, reportWorkerReady, runPrimary } from "./web/cluster.ts";
 import { asListenFailure } from "./shared/listen-failure.ts";
 
@@ -15,11 +16,10 @@ import { asListenFailure } from "./shared/listen-failure.ts";
  * stays ~15 MB smaller without them (88 -> 74 MB RSS).
  */
 async function servingModules() {
-  const [appContext, demoLogin, sqlServer, registry, app, shutdown, demoData] = await Promise.all([
+  const [appContext, demoLogin, sqlServer, app, shutdown, demoData] = await Promise.all([
     import("./app-context.ts"),
     import("./auth/demo-login.ts"),
     import("./db/embedded-sql-server.ts"),
-    import("./metrics/metrics.registry.ts"),
     import("./web/app.ts"),
     import("./web/shutdown.ts"),
     import("./workload/demo-data.ts"),
@@ -29,7 +29,6 @@ async function servingModules() {
     DEMO_LOGIN: demoLogin.DEMO_LOGIN,
     ensureDemoLogin: demoLogin.ensureDemoLogin,
     startEmbeddedSqlPort: sqlServer.startEmbeddedSqlPort,
-    createMetrics: registry.createMetrics,
     buildApp: app.buildApp,
     shutdownGracefully: shutdown.shutdownGracefully,
     ensureDemoData: demoData.ensureDemoData,
@@ -60,18 +59,24 @@ async function main(): Promise<void> {
     serveClusterMetrics();
     process.exit(await runPrimary(config.webConcurrency, log));
   }
-  const {
-    createContext,
-    DEMO_LOGIN,
-    ensureDemoLogin,
-    startEmbeddedSqlPort,
-    createMetrics,
-    buildApp,
-    shutdownGracefully,
-    ensureDemoData,
-  } = await servingModules();
   const metrics = createMetrics({ processMetrics: true, region: config.region, clusterWorker: worker });
-  const database = await openDatabase(config.database, { txObserver: metrics.txObserver });
+  // The database opens while the serving modules load: the two overlap where one waits (PGlite's
+  // WebAssembly compiles on V8's background threads, files and connections are waited for).
+  const [
+    {
+      createContext,
+      DEMO_LOGIN,
+      ensureDemoLogin,
+      startEmbeddedSqlPort,
+      buildApp,
+      shutdownGracefully,
+      ensureDemoData,
+    },
+    database,
+  ] = await Promise.all([
+    servingModules(),
+    openDatabase(config.database, { txObserver: metrics.txObserver }),
+  ]);
   if (!worker) await migrateOnce(database, log);
   // Embedded: the same database on a loopback PostgreSQL port, for psql and `movr` commands.
   const sqlPort = await startEmbeddedSqlPort(database, config.embeddedSql);

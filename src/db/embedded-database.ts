@@ -25,7 +25,7 @@ export async function openEmbedded(config: DatabaseConfig, inMemory: boolean): P
       where = archive ? { loadDataDir: archive } : {};
     } else {
       mkdirSync(config.dataDir, { recursive: true });
-      seedDataDir(config.dataDir);
+      await seedDataDir(config.dataDir);
       where = { dataDir: config.dataDir };
     }
     client = await PGlite.create({ ...pgliteOptions(), ...where });

@@ -62,25 +62,25 @@ describe("the embedded database's template", () => {
     });
   }, 120_000);
 
-  it("copies over a copy cut short (no PG_VERSION yet), and never over a database", () => {
+  it("copies over a copy cut short (no PG_VERSION yet), and never over a database", async () => {
     const dir = freshDir();
     // A copy killed half way: some files, and the mark of a finished one missing.
     cpSync(path.join(TEMPLATE_DIR, "data", "global"), path.join(dir, "global"), { recursive: true });
     writeFileSync(path.join(dir, "global", "pg_control"), "torn");
-    expect(seedDataDir(dir)).toBe(true);
+    expect(await seedDataDir(dir)).toBe(true);
     expect(existsSync(path.join(dir, "PG_VERSION"))).toBe(true);
     expect(readdirSync(dir).sort()).toEqual(readdirSync(path.join(TEMPLATE_DIR, "data")).sort());
     // Once it is a database, the template never touches it again.
     writeFileSync(path.join(dir, "global", "pg_control"), "ours");
-    expect(seedDataDir(dir)).toBe(false);
+    expect(await seedDataDir(dir)).toBe(false);
   });
 
-  it("is not used when it was made by another PGlite version", () => {
+  it("is not used when it was made by another PGlite version", async () => {
     const other = path.join(scratch, "other-template");
     cpSync(TEMPLATE_DIR, other, { recursive: true });
     writeFileSync(path.join(other, "version"), "0.0.1\n");
     const dir = freshDir();
-    expect(seedDataDir(dir, other)).toBe(false);
+    expect(await seedDataDir(dir, other)).toBe(false);
     expect(readdirSync(dir)).toEqual([]);
   });
 });
