@@ -3,6 +3,7 @@ import { CommanderError } from "commander";
 import { ConfigError } from "../config.ts";
 import { DatabaseUnavailableError, DomainError } from "../shared/errors.ts";
 import { describeError, sqlState } from "../db/sql-errors.ts";
+import { printable } from "../shared/text.ts";
 
 /** Exit codes: 1 the command failed (database unreachable, wrong dialect, workload error); 2 misuse. */
 export const EXIT_FAILURE = 1;
@@ -45,20 +46,29 @@ function driverError(err: unknown): unknown {
   return e;
 }
 
-/** The line to print (without the "movr: " prefix) and the exit code for an error. */
+/**
+ * The line to print (without the "movr: " prefix) and the exit code for an error. Whatever it
+ * quotes (a flag's value, a command typed, a name read from a file) is shown with its control
+ * characters escaped: `--num-users $'1\e[2J'` cleared the terminal, and a line break in a value
+ * split the line or cut the sentence short.
+ */
 export function describeFailure(err: unknown): { message: string; exitCode: number } {
+  const described = describeUnprinted(err);
+  return { ...described, message: printable(described.message) };
+}
+
+function describeUnprinted(err: unknown): { message: string; exitCode: number } {
   if (err instanceof CommanderError) {
     // Commander adds its suggestion ("(Did you mean load?)") on a second line: keep it, on one.
     const message = err.message
       .replace(/^error:\s*/i, "")
-      .split("\n")
-      .map((l) => l.trim())
-      .filter(Boolean)
-      .join(" ");
+      .replace(/\n(\(Did you mean .*\?\))$/, " $1")
+      .trim();
     return { message: `${message} (see movr --help)`, exitCode: EXIT_USAGE };
   }
-  if (err instanceof CliError) return { message: firstLine(err.message), exitCode: err.exitCode };
-  if (err instanceof ConfigError) return { message: firstLine(err.message), exitCode: EXIT_USAGE };
+  // Our own sentences are one line; a line break in one is a quoted value's.
+  if (err instanceof CliError) return { message: err.message.trim(), exitCode: err.exitCode };
+  if (err instanceof ConfigError) return { message: err.message.trim(), exitCode: EXIT_USAGE };
   if (err instanceof DatabaseUnavailableError)
     return { message: firstLine(err.message), exitCode: EXIT_FAILURE };
   if (err instanceof DomainError) {

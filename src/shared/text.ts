@@ -16,8 +16,11 @@
  */
 export const TEXT_PATTERN = "^[^\\p{Cc}\\p{Cs}\\u202A-\\u202E\\u2066-\\u2069]*$";
 
+/** The characters TEXT_PATTERN refuses, as a character class's contents. */
+const REFUSED_CHARACTERS = TEXT_PATTERN.slice(3, -3);
+
 /** The same, but tab, line feed and carriage return are allowed (SQL statements, multi-line text). */
-export const MULTILINE_TEXT_PATTERN = "^(?:[^\\p{Cc}\\p{Cs}\\u202A-\\u202E\\u2066-\\u2069]|[\\t\\n\\r])*$";
+export const MULTILINE_TEXT_PATTERN = `^(?:[^${REFUSED_CHARACTERS}]|[\\t\\n\\r])*$`;
 
 const TEXT_RE = new RegExp(TEXT_PATTERN, "u");
 const MULTILINE_TEXT_RE = new RegExp(MULTILINE_TEXT_PATTERN, "u");
@@ -59,4 +62,18 @@ export function truncateText(value: string, max: number): string {
     end += unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff ? 2 : 1;
   }
   return value.slice(0, end);
+}
+
+/**
+ * `text` with every character the text rule refuses written as an escape (`\n`, `\t`, `\r`,
+ * `\u001b`): for one line on a terminal that quotes what someone typed. A value's escape
+ * sequences would otherwise recolour or clear the terminal, and its line breaks split the line.
+ */
+export function printable(text: string): string {
+  return text.replace(new RegExp(`[${REFUSED_CHARACTERS}]`, "gu"), (c) => {
+    if (c === "\n") return "\\n";
+    if (c === "\t") return "\\t";
+    if (c === "\r") return "\\r";
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
 }
