@@ -6,7 +6,9 @@
 //   node dist/bench/http.bench.js   (MOVR_BENCH_DATABASE_URL, MOVR_BENCH_PAIRS, MOVR_BENCH_SECONDS,
 //                                    MOVR_BENCH_CONNECTIONS, MOVR_BENCH_DEBUG=1 to print failures,
 //                                    MOVR_BENCH_CPU_PROF=<dir> for the servers' CPU profiles,
-//                                    MOVR_BENCH_HTTP=rides for the ride pairs alone)
+//                                    MOVR_BENCH_HTTP=rides for the ride pairs alone,
+//                                    MOVR_BENCH_AGAINST=<file> for our app against another build of it,
+//                                    MOVR_BENCH_CPU_PROF_INTERVAL=<µs> for the profiles' sampling interval)
 import { fork, type ChildProcess } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import http from "node:http";
@@ -44,9 +46,17 @@ const SERVE_FLAG = "--serve";
 const SECRET = "bench-secret-".padEnd(40, "x");
 /** MOVR_BENCH_HTTP=rides: only the ride pairs (a CPU profile of them alone), not GET vehicles. */
 const RIDES_ONLY = process.env.MOVR_BENCH_HTTP === "rides";
+/**
+ * MOVR_BENCH_AGAINST=<another build's dist/bench/http.bench.js>: the baseline's place is taken by
+ * our app as that build serves it, so an old build and a new one run the same paired rounds.
+ */
+const AGAINST = process.env.MOVR_BENCH_AGAINST;
 
 type Kind = "ours" | "baseline";
-const LABELS: Record<Kind, string> = { ours: "MovR API", baseline: "node:http+pg" };
+const LABELS: Record<Kind, string> = {
+  ours: "MovR API",
+  baseline: AGAINST ? "MovR API (other build)" : "node:http+pg",
+};
 
 type Pair = RiderPair;
 
@@ -302,10 +312,19 @@ async function ridePairs(base: string, pairs: Pair[], seconds: number): Promise<
 async function startServer(kind: Kind, databaseUrl: string): Promise<ServerHandle> {
   // MOVR_BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it stops.
   const profileDir = process.env.MOVR_BENCH_CPU_PROF;
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [SERVE_FLAG, kind, databaseUrl], {
+  const other = kind === "baseline" && AGAINST !== undefined;
+  const [file, serveAs] = other ? [AGAINST, "ours"] : [fileURLToPath(import.meta.url), kind];
+  const child: ChildProcess = fork(file, [SERVE_FLAG, serveAs, databaseUrl], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     execArgv: profileDir
-      ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${kind}-${process.pid}.cpuprofile`]
+      ? [
+          "--cpu-prof",
+          `--cpu-prof-dir=${profileDir}`,
+          `--cpu-prof-name=${other ? "other" : kind}-${process.pid}.cpuprofile`,
+          ...(process.env.MOVR_BENCH_CPU_PROF_INTERVAL
+            ? [`--cpu-prof-interval=${process.env.MOVR_BENCH_CPU_PROF_INTERVAL}`]
+            : []),
+        ]
       : [],
   });
   const port = await new Promise<number>((resolve, reject) => {
