@@ -111,6 +111,9 @@ describe("one long word on a phone", () => {
       { name: "movr_flash", value: Buffer.from(JSON.stringify(flash)).toString("base64url"), url: base },
     ]);
     await visit("a message", "/vehicles");
+    // Pages the templates never see: an unknown address, a path segment over the router's limit.
+    await visit("an unknown address", `/${"y".repeat(300)}`);
+    await visit("an over-long segment", `/rides/${"x".repeat(300)}`);
     expect(wide).toEqual([]);
   });
 });

@@ -156,6 +156,16 @@ const REFUSALS: Refusal[] = [
   },
 ];
 
+/**
+ * A page a phone lays out at its own width, styled as every page (without the viewport tag a
+ * phone renders it 980 px wide and shrinks it), its sentence in the page's error slot.
+ */
+function expectPhonePage(html: string, what: string): void {
+  expect(html, what).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+  expect(html, what).toContain('<link rel="stylesheet" href="/assets/movr.css">');
+  expect(html, what).toMatch(/data-testid="error-message">[^<]*\w[^<]*</);
+}
+
 /** helmet's headers as every answer has them (security-headers.ts). */
 function expectSecurityHeaders(headers: Record<string, unknown>, what: string): void {
   expect(String(headers["content-security-policy"]), what).toContain("default-src 'none'");
@@ -182,6 +192,7 @@ describe("requests refused before any route runs", () => {
       if (answer === "page") {
         expect(res.headers["content-type"], what).toMatch(/^text\/html/);
         expect(res.body, what).toMatch(/^<!doctype html>/i);
+        expectPhonePage(res.body, what);
       } else {
         expect(res.headers["content-type"], what).toMatch(/^application\/json/);
         expect(res.headers["cache-control"], what).toBe("no-store");
@@ -215,6 +226,7 @@ describe("requests refused before any route runs", () => {
     if (row.answer === "page") {
       expect(headers["content-type"]).toMatch(/^text\/html/);
       expect(body).toMatch(/^<!doctype html>/i);
+      expectPhonePage(body, row.what);
     } else {
       expect(headers["cache-control"]).toBe("no-store");
       expect(JSON.parse(body)).toMatchObject({
@@ -244,6 +256,7 @@ describe("requests refused before any route runs", () => {
     if (row.answer === "page") {
       expect(headers["content-type"]).toMatch(/^text\/html/);
       expect(answer).toMatch(/^<!doctype html>[\s\S]*Expect/i);
+      expectPhonePage(answer, row.what);
     } else {
       expect(headers["cache-control"]).toBe("no-store");
       expect(JSON.parse(answer)).toMatchObject({
