@@ -18,8 +18,7 @@ import {
 } from "../workload/report.model.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { writeLine, type OutStream } from "./io.ts";
-
-const errnoOf = (err: unknown) => (err as NodeJS.ErrnoException).code ?? "error";
+import { fileProblem, isFileError } from "../shared/file-errors.ts";
 
 /** uPlot's browser build and style, from node_modules, to inline in the report. */
 export async function readChartLibrary(): Promise<ChartLibrary> {
@@ -68,7 +67,7 @@ export async function checkWritable(file: string, what: string): Promise<void> {
     await handle.close();
     if (!existed) await rm(file, { force: true });
   } catch (err) {
-    throw new CliError(`Cannot write the ${what} "${file}": ${errnoOf(err)}.`);
+    throw new CliError(`Cannot write the ${what} "${file}": ${fileProblem(err)}.`);
   }
 }
 
@@ -87,7 +86,7 @@ async function writeHtml(file: string, html: string): Promise<void> {
   try {
     await writeFile(file, html);
   } catch (err) {
-    throw new CliError(`Cannot write the report "${file}": ${errnoOf(err)}.`);
+    throw new CliError(`Cannot write the report "${file}": ${fileProblem(err)}.`);
   }
 }
 
@@ -104,7 +103,6 @@ export async function writeRunReport(file: string, label: string, builder: RunRe
 }
 
 /** Whether an error is the file system's (it names an errno code) rather than the file's content. */
-const isFileError = (err: unknown) => /^E[A-Z]+$/.test((err as NodeJS.ErrnoException).code ?? "");
 
 /** A histogram file's report, read a line at a time: a long run's file is larger than a string can be. */
 async function readRun(file: string, label: string): Promise<RunReport> {
@@ -115,7 +113,8 @@ async function readRun(file: string, label: string): Promise<RunReport> {
     for await (const moment of histogramMoments(lines)) builder.add(moment);
     return builder.build(label);
   } catch (err) {
-    if (isFileError(err)) throw new CliError(`Cannot read the histogram file "${file}": ${errnoOf(err)}.`);
+    if (isFileError(err))
+      throw new CliError(`Cannot read the histogram file "${file}": ${fileProblem(err)}.`);
     throw new CliError(`"${file}" is not a histogram file: ${(err as Error).message}.`);
   }
 }

@@ -1,11 +1,13 @@
 // `movr run`: the reference operation mix with real concurrency, for a duration or until Ctrl-C.
 import { createWriteStream, type WriteStream } from "node:fs";
 import { once } from "node:events";
+import { finished } from "node:stream/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { encodeTick, type RunSettings, type SnapshotTick } from "../workload/histogram-file.ts";
 import { sqlState } from "../db/sql-errors.ts";
 import type { MovrContext } from "../shared/context.ts";
+import { fileProblem } from "../shared/file-errors.ts";
 import { listVehicles } from "../vehicles/vehicle.service.ts";
 import { RunReportBuilder } from "../workload/report.model.ts";
 import { WorkloadStats } from "../workload/stats.ts";
@@ -158,10 +160,9 @@ export async function runWorkload(ctx: MovrContext, o: RunCommandOptions, io: Ru
   // times to the summary's elapsed time.
   const endedAt = performance.now();
   writeHistograms(endedAt);
-  if (histograms) {
-    histograms.end();
-    await once(histograms, "close");
-  }
+  // A file that failed on the way (a full disk) has closed already: waiting for its "close"
+  // left the run's promise unsettled, and the process exited 13 without its summary.
+  const histogramsFailure = histograms ? await endStream(histograms) : undefined;
   const elapsedMs = endedAt - startedAt;
   const after = database.stats;
   const fatalLine = fatal ? `${fatal.op} failed: ${describeFailure(fatal.error).message}` : undefined;
@@ -175,7 +176,7 @@ export async function runWorkload(ctx: MovrContext, o: RunCommandOptions, io: Ru
     },
     { interrupted, ...(fatalLine === undefined ? {} : { fatal: fatalLine }) },
   );
-  if (o.histogramsFile)
+  if (o.histogramsFile && !histogramsFailure)
     writeLine(io.stderr, `Histograms (one line per operation per second): ${o.histogramsFile}`);
   if (o.reportFile && report) {
     await writeRunReport(
@@ -184,6 +185,11 @@ export async function runWorkload(ctx: MovrContext, o: RunCommandOptions, io: Ru
       report,
     );
     writeLine(io.stderr, `Report (open it in a browser): ${o.reportFile}`);
+  }
+  if (histogramsFailure) {
+    throw new CliError(
+      `Cannot write the histogram file "${o.histogramsFile}": ${fileProblem(histogramsFailure)}; it stops short of the run, whose summary above is whole.`,
+    );
   }
   return summary;
 }
@@ -211,10 +217,17 @@ async function openHistogramFile(path: string): Promise<WriteStream> {
   try {
     await once(stream, "open");
   } catch (err) {
-    throw new CliError(
-      `Cannot write the histogram file "${path}": ${(err as NodeJS.ErrnoException).code ?? "error"}.`,
-    );
+    throw new CliError(`Cannot write the histogram file "${path}": ${fileProblem(err)}.`);
   }
-  stream.on("error", () => undefined);
+  stream.on("error", () => undefined); // endStream reports it
   return stream;
+}
+
+/** Ends a file's stream; resolves once it is closed, to the error it failed with, if any. */
+function endStream(stream: WriteStream): Promise<Error | undefined> {
+  stream.end();
+  return finished(stream).then(
+    () => undefined,
+    (err: Error) => err,
+  );
 }

@@ -197,7 +197,7 @@ describe("movr report: bad inputs are one line", () => {
     await expectCli(
       ["report", path.join(dir, "nope.json"), "--out", out],
       1,
-      /^movr: Cannot read the histogram file ".*nope\.json": ENOENT\.$/m,
+      /^movr: Cannot read the histogram file ".*nope\.json": no such file or directory \(ENOENT\)\.$/m,
     );
     const torn = file("torn.json", `${tick}\n${tick.slice(0, 40)}\n`);
     await expectCli(
@@ -220,7 +220,7 @@ describe("movr report: bad inputs are one line", () => {
     await expectCli(
       ["report", good, "--out", path.join(dir, "no-such-dir", "out.html")],
       1,
-      /^movr: Cannot write the report ".*out\.html": ENOENT\.$/m,
+      /^movr: Cannot write the report ".*out\.html": no such file or directory \(ENOENT\)\.$/m,
     );
     // A tick another tool wrote with other types in MovR's key is one sentence, not a TypeError.
     const odd = file(
@@ -236,7 +236,7 @@ describe("movr report: bad inputs are one line", () => {
     await expectCli(
       ["run", "--url", UNREACHABLE, "--report", path.join(dir, "no-such-dir", "run.html")],
       1,
-      /^movr: Cannot write the report ".*run\.html": ENOENT\.$/m,
+      /^movr: Cannot write the report ".*run\.html": no such file or directory \(ENOENT\)\.$/m,
     );
   });
 });
