@@ -34,6 +34,7 @@ import {
   securityHeaders,
 } from "./security-headers.ts";
 import { drainingHooks } from "./shutdown.ts";
+import { staticPage, wantsPage } from "./static-page.ts";
 
 export interface AppDeps {
   config: AppConfig;
@@ -49,33 +50,6 @@ export interface AppDeps {
 /** Every answer names its request, so a client can quote it and the log line can be found. */
 function requestIdHeader(request: FastifyRequest, reply: FastifyReply): void {
   void reply.header("x-request-id", request.id);
-}
-
-/** A browser asking for a page (not the API): it gets HTML where the router or 404 answer. */
-function wantsPage(request: FastifyRequest): boolean {
-  return !request.url.startsWith("/api") && (request.headers.accept ?? "").includes("text/html");
-}
-
-const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
-
-/**
- * A page without the page templates (their plugin never saw the request): a title and a fixed
- * sentence, echoing nothing of the URL. It reads on a phone as the templated pages do: the same
- * viewport and stylesheet (without the viewport, a phone lays it out 980 px wide and shrinks it).
- */
-function staticPage(reply: FastifyReply, status: number, title: string, sentence: string): FastifyReply {
-  const text = (s: string) => s.replace(/[&<>"]/g, (c) => HTML_ESCAPES[c]!);
-  return reply
-    .status(status)
-    .type("text/html; charset=utf-8")
-    .send(
-      `<!doctype html><html lang="en"><head><meta charset="utf-8">` +
-        `<meta name="viewport" content="width=device-width, initial-scale=1">` +
-        `<title>${text(title)} · MovR</title><link rel="stylesheet" href="/assets/movr.css"></head>` +
-        `<body><main class="page" id="main"><section class="card narrow"><h1>${text(title)}</h1>` +
-        `<p data-testid="error-message">${text(sentence)}</p>` +
-        `<p><a class="button" href="/vehicles">Find a vehicle</a></p></section></main></body></html>`,
-    );
 }
 
 /** Node's test for an Expect it meets itself (lib/_http_server.js): 100-continue, any case. */

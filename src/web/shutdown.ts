@@ -4,11 +4,14 @@
 // requests that arrive meanwhile with the contract's 503, then close the database.
 import type { FastifyInstance } from "fastify";
 import type { Database } from "../db/database.ts";
+import { staticPage, wantsPage } from "./static-page.ts";
 
 const draining = new WeakSet<FastifyInstance>();
 
 /** Seconds a client should wait before retrying elsewhere or here (HTTP Retry-After). */
 const RETRY_AFTER_SECONDS = 5;
+
+const SHUTTING_DOWN = "The server is shutting down; try again in a moment.";
 
 /**
  * Hooks that make a draining app answer new requests with 503 `unavailable` (Retry-After,
@@ -19,15 +22,12 @@ const RETRY_AFTER_SECONDS = 5;
 export function drainingHooks(app: FastifyInstance): void {
   // Callback-style hooks (here and in the other hooks every request runs): no promise and no
   // microtask per request for a check that is nearly always false (ADR 020).
-  app.addHook("onRequest", (_request, reply, done) => {
+  app.addHook("onRequest", (request, reply, done) => {
     if (!draining.has(app)) return done();
-    void reply
-      .code(503)
-      .header("connection", "close")
-      .header("retry-after", String(RETRY_AFTER_SECONDS))
-      .send({
-        error: { code: "unavailable", message: "The server is shutting down; try again in a moment." },
-      });
+    void reply.header("connection", "close").header("retry-after", String(RETRY_AFTER_SECONDS));
+    // A browser gets a page saying so, as for any other outage; API clients the contract's JSON.
+    if (wantsPage(request)) return void staticPage(reply, 503, "Try again shortly", SHUTTING_DOWN);
+    void reply.code(503).send({ error: { code: "unavailable", message: SHUTTING_DOWN } });
   });
   app.addHook("onSend", (_request, reply, _payload, done) => {
     if (draining.has(app)) void reply.header("connection", "close");
