@@ -82,14 +82,25 @@ async function main(): Promise<void> {
   const sqlPort = await startEmbeddedSqlPort(database, config.embeddedSql);
   const ctx = createContext(config, database);
   const embedded = database.kind === "embedded";
-  if (config.demoData) {
-    const loaded = await ensureDemoData(ctx);
-    if (loaded) log.info({ rows: loaded.rows }, `Filled the database with demo data (${loaded.rows} rows).`);
-  }
-  // Default credentials only ever exist on a local embedded database.
-  if (embedded) await ensureDemoLogin(ctx);
-
-  const app = await buildApp({ config, ctx, loggerInstance: log, metrics });
+  const demo = async (logger: Logger) => {
+    if (config.demoData) {
+      const loaded = await ensureDemoData(ctx);
+      if (loaded)
+        logger.info({ rows: loaded.rows }, `Filled the database with demo data (${loaded.rows} rows).`);
+    }
+    // Default credentials only ever exist on a local embedded database.
+    if (embedded) await ensureDemoLogin(ctx);
+  };
+  // The demo data and login are made while the app is built (building sends the database
+  // nothing), so the demo login's password hash, on a thread of its own (src/auth/password.ts),
+  // runs beside it. Both finish before either failure ends the start: a fill is never cut short.
+  const [built, demoMade] = await Promise.allSettled([
+    buildApp({ config, ctx, loggerInstance: log, metrics }),
+    demo(log),
+  ]);
+  if (built.status === "rejected") throw built.reason;
+  if (demoMade.status === "rejected") throw demoMade.reason;
+  const app = built.value;
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
