@@ -6,10 +6,11 @@ import { PGlite, type QueryOptions, type Transaction } from "@electric-sql/pglit
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import type { DatabaseConfig } from "../config.ts";
 import { DatabaseUnavailableError } from "../shared/errors.ts";
+import { isFileError } from "../shared/file-errors.ts";
 import { READY_CHECK, type Database, type Db, type SqlSession } from "./database.ts";
 import { PGLITE_CLIENT } from "./driver-rows.ts";
 import { pgliteOptions, seedDataDir, templateArchive } from "./embedded-engine.ts";
-import { acquireEmbeddedLock, type EmbeddedLock } from "./embedded-lock.ts";
+import { acquireEmbeddedLock, unusableDirectory, type EmbeddedLock } from "./embedded-lock.ts";
 import { serveSql } from "./embedded-sql-server.ts";
 import { SessionGate } from "./session-gate.ts";
 
@@ -31,6 +32,8 @@ export async function openEmbedded(config: DatabaseConfig, inMemory: boolean): P
     client = await PGlite.create({ ...pgliteOptions(), ...where });
   } catch (err) {
     lock?.release();
+    // Copying the template into the directory: a full disk, a file in the way.
+    if (!inMemory && isFileError(err)) throw unusableDirectory(config.dataDir, err);
     const where = inMemory ? "in memory" : `in ${config.dataDir}`;
     throw new DatabaseUnavailableError(
       `Cannot open the embedded database ${where}: ${(err as Error).message}`,

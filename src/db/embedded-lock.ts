@@ -8,6 +8,7 @@ import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSyn
 import { hostname } from "node:os";
 import path from "node:path";
 import { DatabaseUnavailableError } from "../shared/errors.ts";
+import { fileProblem, isFileError } from "../shared/file-errors.ts";
 
 export const LOCK_FILE = "movr.lock";
 
@@ -189,7 +190,11 @@ let exitHookInstalled = false;
  *   taker that died in the middle of a takeover (the message names the files to remove).
  */
 export function acquireEmbeddedLock(dataDir: string): EmbeddedLock {
-  mkdirSync(dataDir, { recursive: true });
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (err) {
+    throw unusableDirectory(dataDir, err);
+  }
   const file = path.join(dataDir, LOCK_FILE);
   const mine: LockHolder = {
     pid: process.pid,
@@ -225,7 +230,12 @@ export function acquireEmbeddedLock(dataDir: string): EmbeddedLock {
     },
   };
 
-  const mineTemp = temp(mine);
+  let mineTemp: string;
+  try {
+    mineTemp = temp(mine);
+  } catch (err) {
+    throw unusableDirectory(dataDir, err);
+  }
   try {
     for (let attempt = 0; attempt < 200; attempt++) {
       try {
@@ -268,13 +278,23 @@ export function acquireEmbeddedLock(dataDir: string): EmbeddedLock {
     throw new DatabaseUnavailableError(`Cannot take the lock ${file}: it keeps changing; try again.`);
   } catch (err) {
     if (err instanceof DatabaseUnavailableError) throw err;
-    throw new DatabaseUnavailableError(
-      `Cannot lock the embedded database in ${dataDir}: ${(err as Error).message}`,
-      { cause: err },
-    );
+    throw unusableDirectory(dataDir, err);
   } finally {
     removeQuietly(mineTemp);
   }
+}
+
+/**
+ * A data directory that cannot be made or written (a file in its place, no permission, a full
+ * or read-only disk), in one sentence: Node's "EEXIST: file already exists, mkdir '...'" named
+ * a system call, and its code passed for a SQLSTATE ("(SQLSTATE EPERM)").
+ */
+export function unusableDirectory(dataDir: string, err: unknown): DatabaseUnavailableError {
+  const problem = isFileError(err) ? fileProblem(err) : (err as Error).message;
+  return new DatabaseUnavailableError(
+    `The embedded database's directory ${dataDir} cannot be used: ${problem}; set MOVR_DATA_DIR to a directory this user can write, or use a server with --url/DATABASE_URL.`,
+    { cause: err },
+  );
 }
 
 function own(lock: EmbeddedLock): EmbeddedLock {

@@ -4,7 +4,9 @@ import { CONNECT_TIMEOUT, ConnectTimeoutError } from "./connect-timeout.error.ts
 export function sqlState(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+    // Five characters, but not an errno name of five (EPERM, EROFS, EPIPE, EBUSY): no SQLSTATE
+    // class starts with E.
+    if (typeof code === "string" && /^[0-9A-DF-Z][0-9A-Z]{4}$/.test(code)) return code;
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
