@@ -8,6 +8,7 @@ import { invalid } from "../shared/errors.ts";
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 const NOT_UTF8 = "is not valid UTF-8";
+const IDENTITY = /^[ \t]*identity[ \t]*$/i;
 const BAD_PERCENT = /%(?![0-9a-fA-F]{2})/;
 
 /** The body as text; throws DomainError invalid_request (field "body") when it is not UTF-8. */
@@ -56,6 +57,19 @@ export function parseForm(text: string): Record<string, string | string[]> {
  * the UTF-8 check.
  */
 export function bodyParsers(app: FastifyInstance, bodyLimit: number): void {
+  // Bodies are read as sent: nothing here inflates one, so a gzip (or br, deflate) body would be
+  // read as if it were plain and refused for the wrong reason ("not valid UTF-8"), or a plain one
+  // labelled compressed accepted. Refused before any parser runs, API and pages alike.
+  app.addHook("onRequest", (request, _reply, done) => {
+    const {
+      "content-encoding": encoding,
+      "content-length": length,
+      "transfer-encoding": chunked,
+    } = request.headers;
+    if (encoding === undefined || IDENTITY.test(encoding)) return done();
+    if (chunked === undefined && (length === undefined || length === "0")) return done();
+    done(invalid("body", "must be sent uncompressed, without a Content-Encoding"));
+  });
   const parseJson = app.getDefaultJsonParser("error", "error");
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "buffer", bodyLimit }, (request, body, done) => {

@@ -6,6 +6,7 @@
 // every other answer has (helmet's, the request id; no-store on the API), and a browser gets an
 // HTML page where an API client gets the contract's JSON error, never a stack trace.
 import net from "node:net";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { apiAccount } from "../support/api-account.ts";
 import { useTestApp } from "../support/test-app.ts";
@@ -391,3 +392,67 @@ async function rawExchange(
   );
   return { status: Number(answer.slice(9, 12)), headers, body: answer.slice(split + 4) };
 }
+
+// Nothing inflates a body: one sent compressed was read as if it were plain (a real gzip body was
+// "not valid UTF-8"; a plain one labelled gzip registered an account).
+describe("a compressed body", () => {
+  const fields = (username: string) => ({
+    city: "boston",
+    name: "Zip Rider",
+    username,
+    email: `${username}@example.com`,
+    password: "correct horse",
+  });
+  it.each([
+    { what: "gzip, really compressed", encoding: "gzip", zip: true },
+    { what: "labelled gzip, sent plain", encoding: "gzip", zip: false },
+    { what: "br", encoding: "br", zip: false },
+  ])("API, $what: 400 naming the body, nothing registered", async ({ encoding, zip }) => {
+    const username = `zip_${encoding}_${String(zip)}`;
+    const json = Buffer.from(JSON.stringify(fields(username)));
+    const res = await t.app.inject({
+      method: "POST",
+      url: "/api/v1/auth/register",
+      headers: { ...JSON_BODY, "content-encoding": encoding },
+      payload: zip ? gzipSync(json) : json,
+    });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json()).toMatchObject({
+      error: { code: "invalid_request", message: expect.stringMatching(/^body must be sent uncompressed/) },
+    });
+    const login = await t.app.inject({
+      method: "POST",
+      url: "/api/v1/auth/login",
+      payload: { username, password: "correct horse" },
+    });
+    expect(login.statusCode).toBe(401);
+  });
+
+  it("a page: a page with the sentence", async () => {
+    const res = await t.app.inject({
+      method: "POST",
+      url: "/login",
+      headers: { ...HTML, ...FORM, "content-encoding": "gzip" },
+      payload: gzipSync(Buffer.from("username=a&password=b")),
+    });
+    expect(res.statusCode, res.body.slice(0, 300)).toBe(400);
+    expect(res.headers["content-type"]).toMatch(/^text\/html/);
+    expect(res.body).toMatch(/data-testid="error-message">body must be sent uncompressed/);
+  });
+
+  it("identity, and a bodiless request with the header, are served as ever", async () => {
+    const res = await t.app.inject({
+      method: "POST",
+      url: "/api/v1/auth/register",
+      headers: { ...JSON_BODY, "content-encoding": "identity" },
+      payload: JSON.stringify(fields("zip_identity")),
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const get = await t.app.inject({
+      method: "GET",
+      url: "/api/v1/regions",
+      headers: { "content-encoding": "gzip" },
+    });
+    expect(get.statusCode).toBe(200);
+  });
+});
