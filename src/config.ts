@@ -236,7 +236,7 @@ function mapConfig(e: {
 export type Env = Record<string, string | undefined>;
 
 /** Parses and validates the environment once; throws ConfigError naming every bad variable. */
-export function loadConfig(env: Env = process.env): AppConfig {
+export function loadConfig(env: Env = process.env, options: { listens?: boolean } = {}): AppConfig {
   // Empty strings are "unset", as shells and .env files commonly produce them. Spaces alone are
   // a mistake, not a value: HOST=" " failed later as "getaddrinfo ENOTFOUND", MOVR_DATA_DIR=" "
   // made a directory named by spaces.
@@ -275,10 +275,17 @@ export function loadConfig(env: Env = process.env): AppConfig {
       `Invalid configuration: REGION "${e.REGION}" is not one of ${regions.map((r) => r.name).join(", ")}`,
     );
   }
-  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
-    throw new ConfigError("Invalid configuration: METRICS_PORT must differ from PORT");
-  }
   const embedded = e.DATABASE_URL === undefined || e.DATABASE_URL.startsWith("memory:");
+  const sqlPort =
+    e.MOVR_EMBEDDED_SQL_PORT === "off" ? null : (e.MOVR_EMBEDDED_SQL_PORT ?? DEFAULT_EMBEDDED_SQL_PORT);
+  // The server's listeners; the `movr` tool listens on none of these (options.listens false).
+  if (options.listens !== false)
+    checkDistinctPorts([
+      ["PORT", e.PORT],
+      ["METRICS_PORT", e.METRICS_PORT],
+      // Served only on the embedded database; its default gives way only when another program holds it.
+      ["MOVR_EMBEDDED_SQL_PORT", embedded ? sqlPort : null],
+    ]);
   if (!embedded && !e.SESSION_SECRET) {
     // Instances sharing a server database must share the secret, or CSRF tokens break between them.
     throw new ConfigError(
@@ -303,8 +310,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
     },
     embeddedSql: {
-      port:
-        e.MOVR_EMBEDDED_SQL_PORT === "off" ? null : (e.MOVR_EMBEDDED_SQL_PORT ?? DEFAULT_EMBEDDED_SQL_PORT),
+      port: sqlPort,
       isDefault: e.MOVR_EMBEDDED_SQL_PORT === undefined,
     },
     host: e.HOST,
@@ -337,6 +343,25 @@ export function loadConfig(env: Env = process.env): AppConfig {
 }
 
 /**
+ * Each of the server's listeners on a port of its own (0, any free port, may repeat): the second
+ * of two on one port failed at start-up as "the port is in use; stop what holds it", when what
+ * held it was the same server. Throws ConfigError naming both variables.
+ */
+function checkDistinctPorts(listeners: [string, number | null | undefined][]): void {
+  const seen = new Map<number, string>();
+  for (const [variable, port] of listeners) {
+    if (port === null || port === undefined || port === 0) continue;
+    const other = seen.get(port);
+    if (other) {
+      throw new ConfigError(
+        `Invalid configuration: ${variable} and ${other} are both ${port}${variable === "MOVR_EMBEDDED_SQL_PORT" && port === DEFAULT_EMBEDDED_SQL_PORT ? " (MOVR_EMBEDDED_SQL_PORT's default)" : ""}: each of the server's listeners needs a port of its own`,
+      );
+    }
+    seen.set(port, variable);
+  }
+}
+
+/**
  * A list of origins (`https://tiles.example.org`), separated by spaces or commas, as CSP source
  * expressions. Throws ConfigError naming `variable` for anything that is not an http(s) origin.
  */
@@ -363,7 +388,7 @@ export function parseOrigins(variable: string, raw: string | undefined): string[
 
 /** A database configuration for a given URL with every other setting at its default (CLI, tests). */
 export function databaseConfigFor(url: string | undefined, env: Env = process.env): DatabaseConfig {
-  const base = loadConfig({ ...env, DATABASE_URL: undefined, SESSION_SECRET: undefined });
+  const base = loadConfig({ ...env, DATABASE_URL: undefined, SESSION_SECRET: undefined }, { listens: false });
   return { ...base.database, url };
 }
 
@@ -379,7 +404,7 @@ export interface ToolConfig {
  * DATABASE_URL names a server: the tool serves no sessions.
  */
 export function loadToolConfig(env: Env = process.env): ToolConfig {
-  const base = loadConfig({ ...env, DATABASE_URL: undefined, SESSION_SECRET: undefined });
+  const base = loadConfig({ ...env, DATABASE_URL: undefined, SESSION_SECRET: undefined }, { listens: false });
   const url = env.DATABASE_URL === undefined || env.DATABASE_URL === "" ? undefined : env.DATABASE_URL;
   return { database: { ...base.database, url }, regions: base.regions };
 }
