@@ -37,8 +37,22 @@ function newestVersion(): string {
   return newest;
 }
 
-/** Creates and starts a small cluster; call drop() when done. */
+/**
+ * Creates and starts a small cluster; call drop() when done. A port found free may be taken
+ * before the server binds it (another process's connection on a busy machine): a cluster that
+ * does not start is dropped and made again on another port, up to three times.
+ */
 export async function createPrivateCluster(): Promise<PrivateCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await createClusterOnce();
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
+async function createClusterOnce(): Promise<PrivateCluster> {
   const version = newestVersion();
   const name = `movr_test_${randomBytes(4).toString("hex")}`;
   const port = await freePort();
