@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { citiesOf } from "../cities/region.config.ts";
 import type { Database } from "../db/database.ts";
 import type { MovrContext } from "../shared/context.ts";
-import { describeFailure, EXIT_FAILURE, UsageError } from "./errors.ts";
+import { CliError, describeFailure, EXIT_FAILURE, UsageError } from "./errors.ts";
 import { writeLine, type CliIo } from "./io.ts";
 import {
   collectText,
@@ -120,11 +120,12 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         const now = o.now ?? startOfUtcDay();
         const { runLoad, DEFAULT_LOAD_CONCURRENCY, sameRowsFlags } = await import("./load.command.ts");
         // Stopped halfway, a load keeps its committed batches; the same command finishes it.
-        const removeNote = io.noteOnStop(
-          `interrupted; the rows loaded so far are kept. To finish the load, run the same command with ${sameRowsFlags({ seed: o.seed, now })}.`,
-        );
-        await withDatabase(io, o.url, { max: o.concurrency ?? DEFAULT_LOAD_CONCURRENCY }, (ctx) =>
-          runLoad(
+        const finish = `the rows loaded so far are kept. To finish the load, run the same command with ${sameRowsFlags({ seed: o.seed, now })}`;
+        const removeNote = io.noteOnStop(`interrupted; ${finish}.`);
+        let opened = false;
+        await withDatabase(io, o.url, { max: o.concurrency ?? DEFAULT_LOAD_CONCURRENCY }, (ctx) => {
+          opened = true;
+          return runLoad(
             ctx,
             {
               cities,
@@ -143,8 +144,18 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
               ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
             },
             io.stdout,
-          ),
-        );
+          );
+        }).catch(async (err: unknown) => {
+          // The database went away mid-load (a restart, a lost connection): what was committed
+          // stays, as after Ctrl-C, and the same flags finish it. The driver's own line
+          // ("Connection terminated unexpectedly") said neither.
+          const { unavailabilityOf } = await import("../db/sql-errors.ts");
+          const { databaseUnavailable } = await import("../shared/errors.ts");
+          const kind = opened && !(err instanceof CliError) ? unavailabilityOf(err) : undefined;
+          if (kind === undefined || kind === "ambiguous") throw err;
+          const outage = databaseUnavailable(kind).message.replace(/; try again.*$/, "");
+          throw new CliError(`${outage}: the load stopped; ${finish} once the database is back.`);
+        });
         removeNote();
       },
     );

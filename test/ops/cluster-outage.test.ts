@@ -2,19 +2,14 @@
 // replaced, and its replacement cannot open its pool until the database is back. That used to be
 // read as a start-up failure ("a worker stopped while starting; stopping the server"): the other
 // worker, serving 503s and about to recover, was stopped too and the server exited 1 for good.
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { createPrivateCluster, eventually, type PrivateCluster } from "../support/private-cluster.ts";
+import { expect, it } from "vitest";
+import { eventually, usePrivateCluster } from "../support/private-cluster.ts";
 import { startServer } from "../support/server.ts";
 
-let db: PrivateCluster;
-beforeAll(async () => {
-  db = await createPrivateCluster();
-}, 120_000);
-afterAll(async () => {
-  await db?.drop();
-}, 120_000);
+const cluster = usePrivateCluster();
 
 it("a worker that dies while the database is away is replaced once it is back; the server keeps serving", async () => {
+  const db = cluster();
   const server = startServer({
     DATABASE_URL: db.url,
     SESSION_SECRET: "s".repeat(32),

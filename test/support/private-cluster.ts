@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { promisify } from "node:util";
+import { afterAll, beforeAll } from "vitest";
 
 const run = promisify(execFile);
 
@@ -104,4 +105,22 @@ export async function eventually(
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A private cluster for a test file: created before its tests, dropped after them. The returned
+ * function gives the cluster once beforeAll has run.
+ */
+export function usePrivateCluster(): () => PrivateCluster {
+  let cluster: PrivateCluster | undefined;
+  beforeAll(async () => {
+    cluster = await createPrivateCluster();
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.drop();
+  }, 120_000);
+  return () => {
+    if (!cluster) throw new Error("usePrivateCluster: the cluster is created in beforeAll");
+    return cluster;
+  };
 }
