@@ -43,6 +43,11 @@ const CONNECTION_ERRNOS = new Set([
   "EHOSTUNREACH",
   "ENETUNREACH",
   "EAI_AGAIN",
+  // Node's own codes for a write on a socket that has already closed: a statement sent on a
+  // connection the server ended between two statements, before the driver heard of the end.
+  "ERR_STREAM_DESTROYED",
+  "ERR_STREAM_WRITE_AFTER_END",
+  "ERR_SOCKET_CLOSED",
 ]);
 
 /** node-postgres's own words for a connection that ended or never came up. */

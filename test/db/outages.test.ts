@@ -34,6 +34,12 @@ describe("unavailabilityOf, without a database", () => {
     expect(unavailabilityOf(refusedDualStack)).toBe("connection");
     expect(unavailabilityOf(wrap(new Error("Connection terminated unexpectedly")))).toBe("connection");
     expect(unavailabilityOf(new Error("timeout exceeded when trying to connect"))).toBe("pool_timeout");
+    // Node's errors for a write on a socket that already closed (a statement racing the server's end).
+    for (const code of ["ERR_STREAM_DESTROYED", "ERR_STREAM_WRITE_AFTER_END", "ERR_SOCKET_CLOSED"]) {
+      expect(unavailabilityOf(wrap(Object.assign(new Error("write after end"), { code }))), code).toBe(
+        "connection",
+      );
+    }
     expect(unavailabilityOf(wrap(Object.assign(new Error("x"), { code: "23505" })))).toBeUndefined();
     expect(unavailabilityOf(wrap(Object.assign(new Error("x"), { code: "40001" })))).toBeUndefined();
     expect(unavailabilityOf(new TypeError("undefined is not a function"))).toBeUndefined();
