@@ -2,6 +2,7 @@
 // refused when they are not: a decoder that puts U+FFFD in place of bad bytes would store another
 // value than the client sent, which is why the text rule refuses unpaired surrogates (ADR 012).
 import type { FastifyInstance } from "fastify";
+import type { IncomingHttpHeaders } from "node:http";
 import { invalid } from "../shared/errors.ts";
 
 /** `fatal`: throws on bytes that are not UTF-8; a leading byte order mark is dropped. */
@@ -52,6 +53,16 @@ export function parseForm(text: string): Record<string, string | string[]> {
 }
 
 /**
+ * True when the request's headers announce body bytes (chunked, or a Content-Length other than
+ * 0), by RFC 9112 section 6.3; the one reading of it for the hooks that refuse a body by its
+ * headers before any parser runs (this file's, and the API's JSON-only check).
+ */
+export function announcesBody(headers: IncomingHttpHeaders): boolean {
+  const length = headers["content-length"];
+  return headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+}
+
+/**
  * Replaces Fastify's JSON parser and adds the form parser, both over the raw bytes, both limited
  * to `bodyLimit` bytes. A zero-length JSON body is no body (undefined). JSON keeps Fastify's own parsing (prototype poisoning refused) after
  * the UTF-8 check.
@@ -61,13 +72,8 @@ export function bodyParsers(app: FastifyInstance, bodyLimit: number): void {
   // read as if it were plain and refused for the wrong reason ("not valid UTF-8"), or a plain one
   // labelled compressed accepted. Refused before any parser runs, API and pages alike.
   app.addHook("onRequest", (request, _reply, done) => {
-    const {
-      "content-encoding": encoding,
-      "content-length": length,
-      "transfer-encoding": chunked,
-    } = request.headers;
-    if (encoding === undefined || IDENTITY.test(encoding)) return done();
-    if (chunked === undefined && (length === undefined || length === "0")) return done();
+    const encoding = request.headers["content-encoding"];
+    if (encoding === undefined || IDENTITY.test(encoding) || !announcesBody(request.headers)) return done();
     done(invalid("body", "must be sent uncompressed, without a Content-Encoding"));
   });
   const parseJson = app.getDefaultJsonParser("error", "error");

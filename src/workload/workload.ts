@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { pause } from "../shared/timers.ts";
 import { performance } from "node:perf_hooks";
 import type { Database } from "../db/database.ts";
-import { isConnectionError, sqlState, unavailabilityOf, type UnavailabilityKind } from "../db/sql-errors.ts";
+import { sqlState, unavailabilityOf, type UnavailabilityKind } from "../db/sql-errors.ts";
 import { applyPromoCode, createPromoCode, pickPromoCode } from "../promo-codes/promo-code.service.ts";
 import { endRide, listActiveRides, logLocation, startRide } from "../rides/ride.service.ts";
 import type { MovrContext } from "../shared/context.ts";
@@ -89,8 +89,7 @@ export function classify(err: unknown): Outcome {
   // Tables missing mid-run (no_schema, 42P01) stay fatal: the operator is there to run
   // "movr load" (run.report.ts says so), and no retry brings them back.
   const kind = unavailabilityOf(err);
-  const outage =
-    kind === "no_schema" ? undefined : (kind ?? (isConnectionError(err) ? "connection" : undefined));
+  const outage = kind === "no_schema" ? undefined : kind;
   const state = sqlState(err) ?? errorCode(err) ?? (outage === undefined ? "other" : outage);
   const message = err instanceof Error ? err.message : String(err);
   return { kind: "error", state, outage, connection: outage !== undefined, message };

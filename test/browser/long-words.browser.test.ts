@@ -2,18 +2,15 @@
 // and the messages and notes that quote such text. On a phone (390 px) none of it may push a page
 // sideways. Every page that shows user text, in Chromium, with every text field at its limit.
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { login, register } from "../../src/auth/auth.service.ts";
-import { loadConfig } from "../../src/config.ts";
-import type { Database } from "../../src/db/database.ts";
 import { endRide, startRide } from "../../src/rides/ride.service.ts";
 import { addUser } from "../../src/users/user.service.ts";
 import { addVehicle } from "../../src/vehicles/vehicle.service.ts";
 import { LIMITS } from "../../src/shared/validation.ts";
-import { buildApp } from "../../src/web/app.ts";
 import { launchChromium } from "../support/chromium.ts";
-import { openMigrated, TARGETS, testContext } from "../support/databases.ts";
+import { testContext } from "../support/databases.ts";
+import { useTestApp } from "../support/test-app.ts";
 
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } as const;
 
@@ -27,8 +24,7 @@ function overflowOf(page: Page): Promise<number> {
 }
 
 describe("one long word on a phone", () => {
-  let database: Database;
-  let app: FastifyInstance;
+  const t = useTestApp({ MAP_TILE_URL: "off" }, { listen: true });
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -36,14 +32,10 @@ describe("one long word on a phone", () => {
   let rideId: string;
 
   beforeAll(async () => {
-    database = await openMigrated(TARGETS[0]!);
-    const ctx = testContext(database);
-    app = await buildApp({
-      config: loadConfig({ SESSION_SECRET: "x".repeat(40), MAP_TILE_URL: "off" }),
-      ctx,
-      logger: false,
-    });
-    base = (await app.listen({ host: "127.0.0.1", port: 0 })).replace("localhost", "127.0.0.1");
+    const ctx = testContext(t.database);
+    const address = t.app.server.address();
+    if (address === null || typeof address === "string") throw new Error("the app listens on no TCP port");
+    base = `http://127.0.0.1:${address.port}`;
     const password = "long-words-password";
     const rider = await register(ctx, {
       city: "boston",
@@ -90,8 +82,6 @@ describe("one long word on a phone", () => {
   afterAll(async () => {
     await context?.close();
     await browser?.close();
-    await app?.close();
-    await database?.close();
   });
 
   it("breaks it rather than widen any page", async () => {

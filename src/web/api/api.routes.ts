@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AuthContext } from "../../auth/auth.service.ts";
 import { regionOfCity } from "../../cities/region.config.ts";
 import { invalid } from "../../shared/errors.ts";
+import { announcesBody } from "../body-parsers.ts";
 import type { AppConfig } from "../../config.ts";
 import { authRoutes } from "./auth.routes.ts";
 import { promoCodeRoutes } from "./promo-code.routes.ts";
@@ -52,9 +53,8 @@ const JSON_TYPE = /^application\/json[ \t]*(?:;|$)/i;
  * A zero-length body is no body, whatever its Content-Type (body-parsers.ts).
  */
 function requireJsonBody(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
-  const { "content-length": length, "transfer-encoding": chunked, "content-type": type } = request.headers;
-  const hasBody = chunked !== undefined || (length !== undefined && length !== "0");
-  if (!hasBody || (type !== undefined && JSON_TYPE.test(type))) return done();
+  const type = request.headers["content-type"];
+  if (!announcesBody(request.headers) || (type !== undefined && JSON_TYPE.test(type))) return done();
   done(invalid("body", "must be JSON, sent with Content-Type: application/json"));
 }
 
